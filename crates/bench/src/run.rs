@@ -41,6 +41,11 @@ pub struct QueryFigures {
     pub p50_us: f64,
     /// 99th percentile latency, microseconds.
     pub p99_us: f64,
+    /// Least-squares fit of each query's latency as `base_us + per_hit_us × hits`: the search
+    /// cost apart from the cost of the answer, which grows with the answer.
+    pub fit_base_us: f64,
+    /// See `fit_base_us`.
+    pub fit_per_hit_us: f64,
 }
 
 /// The in-process engine's figures.
@@ -111,8 +116,9 @@ fn rss_mib() -> f64 {
     memory_stats::memory_stats().map_or(f64::NAN, |m| m.physical_mem as f64 / 1048576.0)
 }
 
-/// Latencies in nanoseconds, 3 significant digits, up to an hour.
-struct Latencies(Histogram<u64>);
+/// Latencies in nanoseconds (3 significant digits, up to an hour), and each query's latency with
+/// its number of hits for the fit.
+struct Latencies(Histogram<u64>, Vec<(f64, f64)>);
 
 impl Latencies {
     fn new() -> Self {
@@ -121,16 +127,31 @@ impl Latencies {
             Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
                 .or_else(|_| Histogram::new(3))
                 .unwrap_or_else(|_| unreachable!("3 significant figures is valid")),
+            Vec::new(),
         )
     }
 
-    fn record(&mut self, d: Duration) {
+    fn record(&mut self, d: Duration, hits: usize) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
         self.0.saturating_record(ns);
+        self.1.push((hits as f64, d.as_secs_f64() * 1e6));
+    }
+
+    /// Ordinary least squares of latency (µs) on hits: `(intercept, slope)`.
+    fn fit(&self) -> (f64, f64) {
+        let n = self.1.len() as f64;
+        let (sx, sy) = self.1.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (mx, my) = (sx / n, sy / n);
+        let (sxy, sxx) = self.1.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+            (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
+        });
+        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        (my - slope * mx, slope)
     }
 
     fn figures(&self, queries: usize, total_hits: u64, wall: Duration) -> QueryFigures {
         let seconds = wall.as_secs_f64();
+        let (fit_base_us, fit_per_hit_us) = self.fit();
         QueryFigures {
             queries,
             total_hits,
@@ -138,6 +159,8 @@ impl Latencies {
             queries_per_s: queries as f64 / seconds,
             p50_us: self.0.value_at_quantile(0.5) as f64 / 1000.0,
             p99_us: self.0.value_at_quantile(0.99) as f64 / 1000.0,
+            fit_base_us,
+            fit_per_hit_us,
         }
     }
 }
@@ -158,7 +181,7 @@ pub fn query_index(
     for (_, q) in queries {
         let t = Instant::now();
         let hits = index.query(std::slice::from_ref(q));
-        lat.record(t.elapsed());
+        lat.record(t.elapsed(), hits.len());
         total_hits += hits.len() as u64;
         answers.push(hits);
     }
@@ -226,8 +249,14 @@ pub fn run_theatre(
     let queries = read_volumes(&opts.queries, &limits)?;
     let (query, answers) = query_index(&index, &queries);
     log(format!(
-        "in process: {} queries, {:.0} queries/s, p50 {:.1} µs, p99 {:.1} µs, {} hits",
-        query.queries, query.queries_per_s, query.p50_us, query.p99_us, query.total_hits
+        "in process: {} queries, {:.0} queries/s, p50 {:.1} µs, p99 {:.1} µs, {} hits; latency ≈ {:.2} µs + {:.3} µs/hit",
+        query.queries,
+        query.queries_per_s,
+        query.p50_us,
+        query.p99_us,
+        query.total_hits,
+        query.fit_base_us,
+        query.fit_per_hit_us
     ));
     if let Some(path) = &opts.answers {
         write_answers(path, &queries, &answers)?;
@@ -289,7 +318,7 @@ fn run_postgis(
     for ((q, expected), (id, _)) in raw_queries.iter().zip(answers).zip(queries) {
         let t = Instant::now();
         let hits = pg.query(q)?;
-        lat.record(t.elapsed());
+        lat.record(t.elapsed(), hits.len());
         total_hits += hits.len() as u64;
         if &hits != expected || q.id != *id {
             mismatched_queries += 1;
@@ -299,8 +328,14 @@ fn run_postgis(
     let query = lat.figures(raw_queries.len(), total_hits, wall.elapsed());
     let speedup = in_process.query.queries_per_s / query.queries_per_s;
     log(format!(
-        "PostGIS: {:.0} queries/s, p50 {:.1} µs, p99 {:.1} µs, {} hits; {} queries differ; in process is {speedup:.1}x faster",
-        query.queries_per_s, query.p50_us, query.p99_us, query.total_hits, mismatched_queries
+        "PostGIS: {:.0} queries/s, p50 {:.1} µs, p99 {:.1} µs, {} hits; latency ≈ {:.2} µs + {:.3} µs/hit; {} queries differ; in process is {speedup:.1}x faster",
+        query.queries_per_s,
+        query.p50_us,
+        query.p99_us,
+        query.total_hits,
+        query.fit_base_us,
+        query.fit_per_hit_us,
+        mismatched_queries
     ));
     Ok(PostgisReport {
         load_s: load.load.as_secs_f64(),

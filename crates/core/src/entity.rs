@@ -22,9 +22,23 @@ impl fmt::Display for EntityId {
 }
 
 /// A party: an armed force, an agency, an operator. The `sub` of its tokens.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PartyId(String);
+
+impl TryFrom<String> for PartyId {
+    type Error = ValidationError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::new(s)
+    }
+}
+
+impl From<PartyId> for String {
+    fn from(p: PartyId) -> Self {
+        p.0
+    }
+}
 
 impl PartyId {
     /// A party id: 1 to 128 characters of letters, digits and `.-_:@`.
@@ -115,7 +129,8 @@ pub enum ZoneKind {
 }
 
 /// What an entity is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     /// A planned or live operation.
     Operation {

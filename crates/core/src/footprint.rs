@@ -63,6 +63,21 @@ impl Default for VolumeLimits {
 /// Surface area of the WGS84 ellipsoid, m².
 const EARTH_AREA_M2: f64 = 510_065_621_724_088.5;
 
+impl VolumeLimits {
+    /// No size limits: for reading back volumes that were validated when written (under the
+    /// limits then in force), so that lowering a limit never makes stored data unreadable.
+    /// Validity itself (ranges, finite numbers, simple rings) is still checked.
+    pub fn stored() -> Self {
+        Self {
+            max_vertices: usize::MAX,
+            max_area_km2: f64::INFINITY,
+            max_radius_m: f64::INFINITY,
+            max_volumes: usize::MAX,
+            allow_self_intersecting: false,
+        }
+    }
+}
+
 /// The declared shape, kept as given so it can be returned as given.
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {

@@ -51,6 +51,7 @@ mod index;
 mod ring;
 pub mod rules;
 mod spec;
+mod subscription;
 #[cfg(test)]
 mod testgen;
 mod time;
@@ -65,6 +66,9 @@ pub use footprint::{Footprint, FootprintKind, VolumeLimits, circle_vertex_count}
 pub use index::SpatialTemporalIndex;
 pub use rules::KeyPolicy;
 pub use spec::{FootprintSpec, VolumeSpec};
+pub use subscription::{
+    Change, Event, NewNotification, Notification, Party, Subscription, SubscriptionId,
+};
 pub use time::TimeWindow;
 pub use volume::{Volume4d, VolumeIntersection, check_volume_count};
 

@@ -1,0 +1,129 @@
+//! Subscriptions, parties and notifications: who wants to hear of changes where, who the parties
+//! are, and what each was told. Plain data; the store keeps them, the service decides them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::entity::{EntityId, EntityKind, Ovn, PartyId};
+use crate::volume::Volume4d;
+
+/// Identifier of a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SubscriptionId(pub Uuid);
+
+impl fmt::Display for SubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A party's standing request to hear of every change to entities intersecting an area and
+/// window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    /// Its id.
+    pub id: SubscriptionId,
+    /// The party that asked.
+    pub owner: PartyId,
+    /// Where and when (1..=N volumes).
+    pub volumes: Arc<[Volume4d]>,
+    /// Where to POST notifications, if anywhere (they always reach the inbox too).
+    pub callback_url: Option<String>,
+    /// Whether changes of operations are notified.
+    pub notify_operations: bool,
+    /// Whether changes of zones are notified.
+    pub notify_zones: bool,
+    /// Incremented on every notification sent for it (F3548 `notification_index`).
+    pub notification_index: u64,
+    /// Incremented on every write of the subscription itself.
+    pub version: u64,
+}
+
+impl Subscription {
+    /// Whether a change of an entity of `kind` concerns this subscription's flags.
+    pub fn wants(&self, kind: &EntityKind) -> bool {
+        match kind {
+            EntityKind::Operation { .. } => self.notify_operations,
+            EntityKind::Zone(_) => self.notify_zones,
+        }
+    }
+}
+
+/// A party registered with the service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Party {
+    /// Its id, the `sub` of its tokens.
+    pub id: PartyId,
+    /// Human-readable name.
+    pub name: String,
+    /// Parties this one lets see its operations in full (the default is the coarse view).
+    #[serde(default)]
+    pub full_disclosure_to: BTreeSet<PartyId>,
+}
+
+/// What happened to an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Filed.
+    Created,
+    /// Changed (volumes, state or priority).
+    Updated,
+    /// Withdrawn or ended.
+    Deleted,
+}
+
+/// What a notification says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// An entity in a subscribed area changed.
+    EntityChanged {
+        /// The entity.
+        entity: EntityId,
+        /// Its owner.
+        owner: PartyId,
+        /// Created, updated or deleted.
+        change: Change,
+        /// Its OVN after the change (none after a deletion).
+        ovn: Option<Ovn>,
+        /// The subscription that matched.
+        subscription: SubscriptionId,
+    },
+}
+
+/// A notification to be recorded: the store gives it an id and a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    /// Who is told.
+    pub recipient: PartyId,
+    /// What.
+    pub event: Event,
+    /// Whether the recipient must acknowledge it.
+    pub requires_ack: bool,
+    /// Where to POST it too, if anywhere.
+    pub callback_url: Option<String>,
+}
+
+/// A recorded notification, as the recipient's inbox shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Increasing id, unique in the store (also the idempotency key of webhook deliveries).
+    pub id: u64,
+    /// Who is told.
+    pub recipient: PartyId,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+    /// What.
+    pub event: Event,
+    /// Whether the recipient must acknowledge it.
+    pub requires_ack: bool,
+    /// When the recipient acknowledged it.
+    pub acked_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,194 @@
+//! # deconflict-store
+//!
+//! Where deconflict keeps its state, behind one trait so that the use cases are written once:
+//! [`Store::read`] gives a consistent view, [`Store::transact`] runs a closure that reads and
+//! writes atomically — every check that decides a write (the key rule, compare-and-swap on OVNs)
+//! runs inside it, against the state it commits to. This is the split of the InterUSS DSS's
+//! `Interact`/`Transact` (its `pkg/store/store.go`).
+//!
+//! Implementations: [`embedded`] (redb in a data directory, the default) and, later, PostgreSQL.
+//! `testing` holds the conformance suite every implementation must pass.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deconflict_core::{
+    Entity, EntityId, NewNotification, Notification, Party, PartyId, Subscription,
+    SubscriptionId, Volume4d,
+};
+
+/// Why the store failed. Never a refusal of the request itself: those are the service's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The data directory or database could not be used.
+    #[error("storage unavailable while {doing}: {detail}")]
+    Unavailable {
+        /// What was being done.
+        doing: String,
+        /// The cause, as text (the backends' error types differ).
+        detail: String,
+    },
+    /// A stored record could not be read back (a bug or a damaged store).
+    #[error("stored record {key} is damaged: {detail}")]
+    Corrupt {
+        /// Which record.
+        key: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A concurrent transaction conflicted and retries were exhausted (SQL stores).
+    #[error("too much contention: gave up after {attempts} attempts")]
+    Contention {
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// A webhook delivery waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The notification's id (its idempotency key for receivers).
+    pub notification: Notification,
+    /// Where to POST it.
+    pub url: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Not before this time.
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    /// The receiver answered 2xx: the delivery leaves the outbox.
+    Delivered,
+    /// Failed; try again at this time.
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Failed for good (too many attempts): kept in the inbox, dropped from the outbox.
+    GaveUp,
+}
+
+/// Reads, inside [`Store::read`] or [`Store::transact`]. Within a transaction a read sees that
+/// transaction's own writes.
+pub trait View {
+    /// One live entity.
+    fn entity(&self, id: &EntityId) -> Result<Option<Entity>, StoreError>;
+    /// Every live entity with a volume intersecting any of `volumes` (exact rule), sorted by id.
+    fn entities_intersecting(&self, volumes: &[Volume4d]) -> Result<Vec<Entity>, StoreError>;
+    /// Every live entity, sorted by id (for export and start-up).
+    fn entities(&self) -> Result<Vec<Entity>, StoreError>;
+
+    /// One subscription.
+    fn subscription(&self, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError>;
+    /// Every subscription with a volume intersecting any of `volumes`, sorted by id.
+    fn subscriptions_intersecting(
+        &self,
+        volumes: &[Volume4d],
+    ) -> Result<Vec<Subscription>, StoreError>;
+    /// Every subscription of a party, sorted by id.
+    fn subscriptions_of(&self, owner: &PartyId) -> Result<Vec<Subscription>, StoreError>;
+
+    /// One party.
+    fn party(&self, id: &PartyId) -> Result<Option<Party>, StoreError>;
+    /// Every party, sorted by id.
+    fn parties(&self) -> Result<Vec<Party>, StoreError>;
+
+    /// A party's notifications with id greater than `after`, oldest first, at most `limit`.
+    fn inbox(
+        &self,
+        recipient: &PartyId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// Deliveries due at `now`, oldest first, at most `limit`.
+    fn due_deliveries(&self, now: DateTime<Utc>, limit: usize)
+    -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// Writes, inside [`Store::transact`]. Nothing is visible to others, or durable, until the
+/// transaction commits; an `Err` from the closure discards every write.
+pub trait Tx: View {
+    /// Creates or replaces an entity (the caller has applied the rules and set OVN and version).
+    fn put_entity(&mut self, entity: Entity) -> Result<(), StoreError>;
+    /// Removes an entity; returns whether it existed.
+    fn delete_entity(&mut self, id: &EntityId) -> Result<bool, StoreError>;
+
+    /// Creates or replaces a subscription.
+    fn put_subscription(&mut self, subscription: Subscription) -> Result<(), StoreError>;
+    /// Removes a subscription; returns whether it existed.
+    fn delete_subscription(&mut self, id: &SubscriptionId) -> Result<bool, StoreError>;
+
+    /// Creates or replaces a party.
+    fn put_party(&mut self, party: Party) -> Result<(), StoreError>;
+
+    /// Records a notification in the recipient's inbox, with the next id and `now`, and queues
+    /// its webhook delivery (due at `now`) when it has a callback URL.
+    fn notify(
+        &mut self,
+        notification: NewNotification,
+        now: DateTime<Utc>,
+    ) -> Result<Notification, StoreError>;
+    /// Marks a notification of `recipient` acknowledged at `at` (once; a second call keeps the
+    /// first time). `None` if the recipient has no such notification.
+    fn acknowledge(
+        &mut self,
+        recipient: &PartyId,
+        id: u64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Notification>, StoreError>;
+    /// Records the outcome of a delivery attempt of notification `id`.
+    fn record_attempt(&mut self, id: u64, attempt: Attempt) -> Result<(), StoreError>;
+}
+
+/// A closure run inside a transaction. It may run more than once (SQL stores retry on
+/// serialization failures), so it must not have effects outside the transaction.
+pub type TxFn<'a, T, E> = dyn FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'a;
+
+/// Where deconflict keeps its state.
+pub trait Store: Send + Sync + 'static {
+    /// Runs `f` on a consistent view of committed state.
+    ///
+    /// # Errors
+    /// A [`StoreError`] from the view, or the store.
+    fn read<T>(
+        &self,
+        f: &mut (dyn FnMut(&dyn View) -> Result<T, StoreError> + Send),
+    ) -> Result<T, StoreError>;
+
+    /// Runs `f` in a transaction and commits its writes atomically and durably if it returns
+    /// `Ok` — when this returns `Ok`, the writes survive a crash — or discards them if it returns
+    /// `Err`. Transactions are serializable: each sees the writes of every transaction committed
+    /// before it.
+    ///
+    /// # Errors
+    /// `f`'s error, or a [`StoreError`] (converted with `E: From<StoreError>`) if the store failed;
+    /// then nothing was written.
+    fn transact<T, E>(&self, f: &mut TxFn<'_, T, E>) -> Result<T, E>
+    where
+        T: Send,
+        E: From<StoreError> + Send;
+}
+
+impl<S: Store> Store for Arc<S> {
+    fn read<T>(
+        &self,
+        f: &mut (dyn FnMut(&dyn View) -> Result<T, StoreError> + Send),
+    ) -> Result<T, StoreError> {
+        (**self).read(f)
+    }
+
+    fn transact<T, E>(&self, f: &mut TxFn<'_, T, E>) -> Result<T, E>
+    where
+        T: Send,
+        E: From<StoreError> + Send,
+    {
+        (**self).transact(f)
+    }
+}
