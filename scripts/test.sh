@@ -25,6 +25,6 @@ say "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "cargo test"
-cargo test --workspace --all-targets --locked
+cargo test --workspace --lib --bins --tests --locked
 # Doctests are not part of --all-targets.
 cargo test --workspace --doc --locked

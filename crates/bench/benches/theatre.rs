@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use deconflict_bench::theatre::read_volumes;
-use deconflict_core::{SpatialTemporalIndex, Volume4d, VolumeLimits};
+use deconflict_bench::theatre::{limits, read_volumes};
+use deconflict_core::{SpatialTemporalIndex, Volume4d};
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 
@@ -45,7 +45,7 @@ fn workload(kind: &str, n: usize, seed: u32) -> Vec<(u64, Volume4d)> {
         assert!(status.success(), "{} failed", generator.display());
         std::fs::rename(&tmp, &path).expect("rename workload");
     }
-    read_volumes(&path, &VolumeLimits::default()).expect("a valid workload")
+    read_volumes(&path, &limits()).expect("a valid workload")
 }
 
 fn queries() -> &'static [(u64, Volume4d)] {

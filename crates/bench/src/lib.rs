@@ -4,6 +4,7 @@
 //! the core's index, and the PostgreSQL + PostGIS baseline it is measured against, side by side in
 //! one run. Used by `deconflict bench` and by `cargo bench`.
 
+pub mod http;
 pub mod postgis;
 pub mod run;
 pub mod theatre;

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use deconflict_core::{SpatialTemporalIndex, Volume4d, VolumeLimits};
+use deconflict_core::{SpatialTemporalIndex, Volume4d};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -102,6 +102,9 @@ pub enum BenchError {
     /// The baseline failed.
     #[error("PostGIS baseline: {0}")]
     Postgis(#[from] PostgisError),
+    /// The HTTP benchmark failed.
+    #[error("HTTP benchmark: {0}")]
+    Http(String),
     /// The answers file could not be written.
     #[error("writing answers to {path}: {source}")]
     Answers {
@@ -118,10 +121,10 @@ fn rss_mib() -> f64 {
 
 /// Latencies in nanoseconds (3 significant digits, up to an hour), and each query's latency with
 /// its number of hits for the fit.
-struct Latencies(Histogram<u64>, Vec<(f64, f64)>);
+pub(crate) struct Latencies(Histogram<u64>, Vec<(f64, f64)>);
 
 impl Latencies {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // The bounds are constants that hdrhistogram accepts; fall back to auto-resizing.
         Self(
             Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
@@ -131,7 +134,7 @@ impl Latencies {
         )
     }
 
-    fn record(&mut self, d: Duration, hits: usize) {
+    pub(crate) fn record(&mut self, d: Duration, hits: usize) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
         self.0.saturating_record(ns);
         self.1.push((hits as f64, d.as_secs_f64() * 1e6));
@@ -140,7 +143,10 @@ impl Latencies {
     /// Ordinary least squares of latency (µs) on hits: `(intercept, slope)`.
     fn fit(&self) -> (f64, f64) {
         let n = self.1.len() as f64;
-        let (sx, sy) = self.1.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (sx, sy) = self
+            .1
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
         let (mx, my) = (sx / n, sy / n);
         let (sxy, sxx) = self.1.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
             (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
@@ -149,7 +155,7 @@ impl Latencies {
         (my - slope * mx, slope)
     }
 
-    fn figures(&self, queries: usize, total_hits: u64, wall: Duration) -> QueryFigures {
+    pub(crate) fn figures(&self, queries: usize, total_hits: u64, wall: Duration) -> QueryFigures {
         let seconds = wall.as_secs_f64();
         let (fit_base_us, fit_per_hit_us) = self.fit();
         QueryFigures {
@@ -219,12 +225,7 @@ pub fn run_theatre(
     opts: &TheatreOptions,
     log: &mut dyn FnMut(String),
 ) -> Result<TheatreReport, BenchError> {
-    // The workload holds some self-intersecting rings; accept them as PostGIS does (see
-    // `VolumeLimits::allow_self_intersecting`) and say how many.
-    let limits = VolumeLimits {
-        allow_self_intersecting: true,
-        ..VolumeLimits::default()
-    };
+    let limits = crate::theatre::limits();
     let rss_before_mib = rss_mib();
     let t = Instant::now();
     let ops = read_volumes(&opts.ops, &limits)?;

@@ -11,6 +11,16 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+/// The limits the workload is read under: the defaults, but accepting the self-intersecting
+/// rings the generator makes (about 0.3%) as PostGIS accepts them, so that every engine answers
+/// the same input (see `VolumeLimits::allow_self_intersecting`).
+pub fn limits() -> deconflict_core::VolumeLimits {
+    deconflict_core::VolumeLimits {
+        allow_self_intersecting: true,
+        ..deconflict_core::VolumeLimits::default()
+    }
+}
+
 /// One line of the workload.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TheatreVolume {

@@ -1,12 +1,20 @@
-//! `deconflict`: the binary and composition root. Parses the command line, wires the crates
-//! together and reports; no domain logic lives here.
+//! `deconflict`: the binary and composition root. Parses the command line, merges settings,
+//! wires the crates together and reports; no domain logic lives here.
+
+mod config;
+mod demo;
+mod serve;
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use deconflict_bench::run::{TheatreOptions, run_theatre};
+
+use crate::config::{DEFAULT_AUDIENCE, ServeArgs, ServeConfig};
 
 /// deconflict: a neutral service where parties that share a conflict zone file their planned
 /// operations as 4D volumes and learn of every conflict before anything moves.
@@ -19,9 +27,55 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the API over the embedded store in a data directory.
+    ///
+    /// Tokens are verified with the public keys given (RS256 or ES256); every setting can also
+    /// come from a DECONFLICT_* variable or a TOML file (--config).
+    Serve(ServeArgs),
+    /// Serve with a development key and a demo scenario loaded, printing the URL and a token
+    /// per demo party. For trying the API; not for a deployment.
+    Demo(DemoArgs),
+    /// Mint a token with the development key of a data directory (for demos and tests only:
+    /// a deployment verifies tokens from its own identity provider).
+    Token(TokenArgs),
     /// Measure the engine on a workload (see `deconflict bench theatre --help`).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Data directory (kept between runs; the scenario is loaded into an empty one).
+    #[arg(long, value_name = "DIR", default_value = "deconflict-demo")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Token audience.
+    #[arg(long, default_value = DEFAULT_AUDIENCE)]
+    audience: String,
+    /// Log as JSON lines.
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// The party (the token's subject).
+    #[arg(long)]
+    party: String,
+    /// A scope to grant: deconflict.read, deconflict.write, deconflict.admin (repeatable).
+    #[arg(long = "scope", required = true)]
+    scopes: Vec<String>,
+    /// Data directory whose development key signs the token.
+    #[arg(long, value_name = "DIR", default_value = "deconflict-demo")]
+    data: PathBuf,
+    /// Token audience.
+    #[arg(long, default_value = DEFAULT_AUDIENCE)]
+    audience: String,
+    /// Validity, hours.
+    #[arg(long, default_value_t = 12)]
+    ttl_hours: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,12 +106,49 @@ struct TheatreArgs {
     /// (needs the PostGIS extension: scripts/install-postgis.sh).
     #[arg(long, value_name = "URL", env = "DECONFLICT_POSTGIS_URL")]
     postgis: Option<String>,
+    /// Run the workload through a running server's API at this base URL instead (the ops are
+    /// filed by 16 concurrent writers; the queries run single-client, checked against the
+    /// in-process index and compared with a do-nothing axum handler on this machine).
+    #[arg(long, value_name = "URL", requires = "token")]
+    url: Option<String>,
+    /// Bearer token (deconflict.write) for --url, e.g. from `deconflict token`.
+    #[arg(long, value_name = "TOKEN", env = "DECONFLICT_TOKEN")]
+    token: Option<String>,
     /// Print the figures as one JSON object on the last line of standard output.
     #[arg(long)]
     json: bool,
 }
 
+fn bench_http(args: TheatreArgs, url: String, token: String) -> anyhow::Result<()> {
+    let opts = deconflict_bench::http::HttpOptions {
+        url: url.trim_end_matches('/').to_owned(),
+        token,
+        ops: args.ops,
+        queries: args.queries,
+        writers: 16,
+    };
+    let mut stderr = std::io::stderr();
+    let report = deconflict_bench::http::run_http(&opts, &mut |line| {
+        let _ = writeln!(stderr, "{line}");
+    })?;
+    if report.mismatched_queries > 0 {
+        anyhow::bail!(
+            "{} queries answered differently over HTTP than in process",
+            report.mismatched_queries
+        );
+    }
+    if args.json {
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer(&mut stdout, &report).context("writing the report")?;
+        writeln!(stdout).context("writing the report")?;
+    }
+    Ok(())
+}
+
 fn bench_theatre(args: TheatreArgs) -> anyhow::Result<()> {
+    if let (Some(url), Some(token)) = (args.url.clone(), args.token.clone()) {
+        return bench_http(args, url, token);
+    }
     let opts = TheatreOptions {
         ops: args.ops,
         queries: args.queries,
@@ -86,8 +177,100 @@ fn bench_theatre(args: TheatreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless: keep the first.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.merge()?;
+    init_logs(config.log_json);
+    let verifier = serve::verifier(&config)?;
+    let service = serve::open_service(&config)?;
+    runtime()?.block_on(serve::serve(service, verifier, config.listen, |addr| {
+        tracing::info!("deconflict serving on http://{addr}");
+    }))
+}
+
+fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    init_logs(args.log_json);
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating {}", args.data.display()))?;
+    let key = demo::dev_key(&args.data)?;
+    let public = args.data.join("dev-key.pub.pem");
+    key.write_public_key(&public)
+        .context("writing the development public key")?;
+    let config = ServeConfig {
+        data: args.data.clone(),
+        listen: args.listen,
+        jwt_public_keys: vec![public],
+        jwks: None,
+        audience: args.audience.clone(),
+        log_json: args.log_json,
+    };
+    let verifier = serve::verifier(&config)?;
+    let service = serve::open_service(&config)?;
+    let seeded = demo::seed(&service, chrono::Utc::now())?;
+    let tokens = demo::tokens(&key, &args.audience, Duration::from_secs(12 * 3600))?;
+    runtime()?.block_on(serve::serve(
+        service,
+        verifier,
+        config.listen,
+        move |addr| {
+            let mut out = std::io::stdout().lock();
+            // The banner is best effort: the server runs even if stdout is closed.
+            let _ = writeln!(
+                out,
+                "deconflict demo serving on http://{addr}  (data: {}, scenario {})",
+                args.data.display(),
+                if seeded { "loaded" } else { "already present" }
+            );
+            let _ = writeln!(
+                out,
+                "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
+            );
+            for (party, token) in &tokens {
+                let _ = writeln!(out, "  {party}: {token}");
+            }
+            let _ = out.flush();
+        },
+    ))
+}
+
+fn run_token(args: TokenArgs) -> anyhow::Result<()> {
+    let key = demo::dev_key(&args.data)?;
+    let token = key
+        .mint(
+            &args.party,
+            &args.scopes,
+            &args.audience,
+            Duration::from_secs(args.ttl_hours * 3600),
+        )
+        .context("signing the token")?;
+    writeln!(std::io::stdout(), "{token}").context("writing the token")
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Serve(args) => run_serve(args),
+        Command::Demo(args) => run_demo(args),
+        Command::Token(args) => run_token(args),
         Command::Bench(BenchCommand::Theatre(args)) => bench_theatre(args),
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::testgen::{arb_volume, arb_volumes, oracle};
-use crate::{OperationState, ZoneKind};
+use crate::{EntityKind, Key, OperationState, ZoneKind};
 
 #[derive(Debug, Clone)]
 struct ModelEntity {

@@ -267,7 +267,11 @@ impl<K: Clone + Eq + Hash + Ord> SpatialTemporalIndex<K> {
             let h = handle as usize;
             let (start, len) = self.blocks[h];
             if self.keys[h].take().is_some() {
-                let leaf = leaf_of(&self.arena[start as usize..(start + len) as usize], handle, start);
+                let leaf = leaf_of(
+                    &self.arena[start as usize..(start + len) as usize],
+                    handle,
+                    start,
+                );
                 self.tree.remove_with_selection_function(ByHandle(leaf));
                 self.garbage += len as usize;
                 self.free.push(handle);

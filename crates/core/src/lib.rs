@@ -57,14 +57,14 @@ mod testgen;
 mod time;
 mod volume;
 
-pub use airspace::{Airspace, WriteRefusal, WriteRequest};
+pub use airspace::Airspace;
 pub use altitude::AltitudeBand;
 pub use conflict::{Conflict, ConflictReport, EntityRef, VolumePair};
 pub use entity::{Entity, EntityId, EntityKind, Key, OperationState, Ovn, PartyId, ZoneKind};
 pub use error::{Reason, ValidationError};
 pub use footprint::{Footprint, FootprintKind, VolumeLimits, circle_vertex_count};
 pub use index::SpatialTemporalIndex;
-pub use rules::KeyPolicy;
+pub use rules::{KeyPolicy, WriteRefusal, WriteRequest};
 pub use spec::{FootprintSpec, VolumeSpec};
 pub use subscription::{
     Change, Event, NewNotification, Notification, Party, Subscription, SubscriptionId,

@@ -10,8 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::conflict::{Conflict, ConflictReport};
-use crate::entity::{Entity, EntityId, EntityKind, Key};
+use crate::entity::{Entity, EntityId, EntityKind, Key, Ovn, PartyId};
 use crate::volume::Volume4d;
 
 /// Which intersecting entities a key must name.
@@ -73,4 +75,127 @@ pub fn check_key<'a>(
     }
     missing.sort_by_key(|c| c.with.id);
     Err(ConflictReport { missing })
+}
+
+/// A request to create (`expected_ovn: None`) or update an entity.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    /// The entity.
+    pub id: EntityId,
+    /// The party writing; must own the entity when it exists.
+    pub owner: PartyId,
+    /// What it is (an operation may change state; an operation may not become a zone).
+    pub kind: EntityKind,
+    /// Its new volumes, already validated.
+    pub volumes: Arc<[Volume4d]>,
+    /// The OVN the writer last read: `None` to create, `Some` to update (compare-and-swap).
+    pub expected_ovn: Option<Ovn>,
+    /// The OVNs the writer has seen.
+    pub key: Key,
+}
+
+/// Why a write was refused. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WriteRefusal {
+    /// Create of an id that exists.
+    #[error("entity {0} already exists")]
+    AlreadyExists(EntityId),
+    /// Update or delete of an id that does not exist.
+    #[error("entity {0} does not exist")]
+    NotFound(EntityId),
+    /// The writer does not own the entity.
+    #[error("entity {id} belongs to another party")]
+    NotOwner {
+        /// The entity.
+        id: EntityId,
+    },
+    /// Compare-and-swap failed: the entity changed since the writer read it.
+    #[error("entity {id} has changed: the OVN given is not its current OVN")]
+    OvnMismatch {
+        /// The entity.
+        id: EntityId,
+    },
+    /// An operation may not become a zone or the other way round.
+    #[error("entity {id} cannot change between operation and zone")]
+    KindChanged {
+        /// The entity.
+        id: EntityId,
+    },
+    /// The key rule: OVNs of intersecting entities are missing from the key.
+    #[error("the key lacks the current OVN of {} intersecting entities", .0.missing.len())]
+    MissingOvns(ConflictReport),
+}
+
+/// Every rule of a write, in order: existence (create vs update), ownership, compare-and-swap on
+/// the OVN, kind, then the key rule against `intersecting` (the live entities whose volumes
+/// intersect the request's; the written entity itself may be among them).
+///
+/// # Errors
+/// The first rule broken.
+pub fn check_write<'a>(
+    current: Option<&Entity>,
+    req: &WriteRequest,
+    intersecting: impl IntoIterator<Item = &'a Entity>,
+    policy: KeyPolicy,
+) -> Result<(), WriteRefusal> {
+    match (current, &req.expected_ovn) {
+        (Some(_), None) => return Err(WriteRefusal::AlreadyExists(req.id)),
+        (None, Some(_)) => return Err(WriteRefusal::NotFound(req.id)),
+        (Some(current), Some(expected)) => {
+            if current.owner != req.owner {
+                return Err(WriteRefusal::NotOwner { id: req.id });
+            }
+            if &current.ovn != expected {
+                return Err(WriteRefusal::OvnMismatch { id: req.id });
+            }
+            let was_op = matches!(current.kind, EntityKind::Operation { .. });
+            let is_op = matches!(req.kind, EntityKind::Operation { .. });
+            if was_op != is_op {
+                return Err(WriteRefusal::KindChanged { id: req.id });
+            }
+        }
+        (None, None) => {}
+    }
+    check_key(
+        req.id,
+        &req.kind,
+        &req.volumes,
+        &req.key,
+        intersecting,
+        policy,
+    )
+    .map_err(WriteRefusal::MissingOvns)
+}
+
+/// The entity a write that passed [`check_write`] produces: the request's content, the new OVN,
+/// and the next version.
+pub fn apply_write(current: Option<&Entity>, req: WriteRequest, new_ovn: Ovn) -> Entity {
+    Entity {
+        id: req.id,
+        owner: req.owner,
+        kind: req.kind,
+        volumes: req.volumes,
+        ovn: new_ovn,
+        version: current.map_or(1, |c| c.version + 1),
+    }
+}
+
+/// The rules of a delete: the entity exists, `party` owns it, and `ovn` is its current OVN.
+///
+/// # Errors
+/// [`WriteRefusal::NotFound`], [`WriteRefusal::NotOwner`] or [`WriteRefusal::OvnMismatch`].
+pub fn check_delete(
+    current: Option<&Entity>,
+    id: &EntityId,
+    ovn: &Ovn,
+    party: &PartyId,
+) -> Result<(), WriteRefusal> {
+    let current = current.ok_or(WriteRefusal::NotFound(*id))?;
+    if &current.owner != party {
+        return Err(WriteRefusal::NotOwner { id: *id });
+    }
+    if &current.ovn != ovn {
+        return Err(WriteRefusal::OvnMismatch { id: *id });
+    }
+    Ok(())
 }

@@ -9,12 +9,15 @@
 //! Implementations: [`embedded`] (redb in a data directory, the default) and, later, PostgreSQL.
 //! `testing` holds the conformance suite every implementation must pass.
 
+pub mod embedded;
+pub mod testing;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
-    Entity, EntityId, NewNotification, Notification, Party, PartyId, Subscription,
-    SubscriptionId, Volume4d,
+    Entity, EntityId, NewNotification, Notification, Party, PartyId, Subscription, SubscriptionId,
+    Volume4d,
 };
 
 /// Why the store failed. Never a refusal of the request itself: those are the service's.

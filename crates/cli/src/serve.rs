@@ -1,0 +1,112 @@
+//! Wiring of the server: store, service, verifier, router, listener, the webhook deliverer, and
+//! shutdown on Ctrl-C or SIGTERM (in-flight requests finish, the deliverer ends its pass; the
+//! store's writer stops when the last handle drops).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use deconflict_api::auth::{AuthConfig, Verifier};
+use deconflict_api::{AppState, router};
+use deconflict_service::{RandomOvns, Service, ServiceConfig, SystemClock};
+use deconflict_store::embedded::EmbeddedStore;
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+
+/// Opens the store and builds the service over it.
+pub fn open_service(config: &ServeConfig) -> anyhow::Result<Arc<Service<EmbeddedStore>>> {
+    std::fs::create_dir_all(&config.data)
+        .with_context(|| format!("creating the data directory {}", config.data.display()))?;
+    let store = EmbeddedStore::open(&config.data)
+        .with_context(|| format!("opening the store in {}", config.data.display()))?;
+    Ok(Arc::new(Service::new(
+        store,
+        ServiceConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(RandomOvns),
+    )))
+}
+
+/// Builds the token verifier from the merged settings.
+pub fn verifier(config: &ServeConfig) -> anyhow::Result<Verifier> {
+    if config.jwt_public_keys.is_empty() && config.jwks.is_none() {
+        anyhow::bail!(
+            "no token keys: give --jwt-public-key FILE (repeatable) or --jwks FILE; for a local \
+             trial, `deconflict demo` makes and uses a development key"
+        );
+    }
+    Verifier::new(&AuthConfig {
+        audience: config.audience.clone(),
+        public_key_files: config.jwt_public_keys.clone(),
+        jwks_file: config.jwks.clone(),
+        leeway_s: 30,
+    })
+    .context("loading the token keys")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed the server simply runs until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Serves until a shutdown signal. `ready` is called with the bound address once listening.
+pub async fn serve(
+    service: Arc<Service<EmbeddedStore>>,
+    verifier: Verifier,
+    listen: std::net::SocketAddr,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    // One shutdown signal for the server and the background work.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let deliverer = tokio::spawn(deconflict_api::webhook::run(Arc::clone(&service), {
+        let mut rx = stop_rx.clone();
+        async move {
+            // An error means the sender is gone: stop as well.
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
+    let state = AppState {
+        service,
+        verifier: Arc::new(verifier),
+    };
+    let app = router(state, Arc::new(move || prometheus.render()));
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(%addr, "listening");
+    ready(addr);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .context("serving HTTP");
+    // The deliverer finishes its current pass; undelivered notifications stay in the outbox.
+    let _ = deliverer.await;
+    served
+}

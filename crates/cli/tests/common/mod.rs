@@ -1,0 +1,180 @@
+//! The harness of the end-to-end tests: the real `deconflict` binary on an ephemeral loopback
+//! port, a blocking HTTP client, and tokens minted with the data directory's development key.
+
+#![allow(dead_code, reason = "each test binary uses part of the harness")]
+#![allow(clippy::expect_used, reason = "test harness: a failure aborts the test with its reason")]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use deconflict_api::auth::DevKey;
+use serde_json::{Value, json};
+
+/// A running server.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub data: PathBuf,
+    pub tokens: BTreeMap<String, String>,
+}
+
+impl Server {
+    /// `deconflict demo` on a fresh (or given) data directory and port 0; waits for the banner.
+    pub fn demo(data: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_deconflict"))
+            .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut base = None;
+        let mut tokens = BTreeMap::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                base = rest.split_whitespace().next().map(str::to_owned);
+            } else if let Some((party, token)) = line.trim().split_once(": ")
+                && token.starts_with("ey")
+            {
+                tokens.insert(party.to_owned(), token.to_owned());
+                if party == "demo-admin" {
+                    break;
+                }
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let base = base.expect("the server printed its address");
+        Self {
+            child,
+            base,
+            data: data.to_owned(),
+            tokens,
+        }
+    }
+
+    /// The token of a demo party.
+    pub fn token(&self, party: &str) -> String {
+        self.tokens.get(party).cloned().expect("a demo party")
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// The development key of a data directory (the one the demo server trusts).
+pub fn dev_key(data: &Path) -> DevKey {
+    DevKey::load_or_create(&data.join("dev-key.pem")).expect("the demo's key")
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+    pub text: String,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// One request; `token` as bearer if given.
+pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
+    let agent = agent();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let result = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        ("DELETE", _) => {
+            let mut r = agent.delete(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        (m, b) => {
+            let mut r = if m == "PUT" {
+                agent.put(url)
+            } else {
+                agent.post(url)
+            };
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.send_json(b.cloned().unwrap_or(json!({})))
+        }
+    };
+    let mut resp = result.expect("the server answers");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+        text,
+    }
+}
+
+/// A polygon volume over `[lon0, lat0]..[lon1, lat1]`, altitudes and an hour window `h0..h1`
+/// counted from 2030-01-01T00:00Z.
+pub fn box_volume(
+    lon0: f64,
+    lat0: f64,
+    lon1: f64,
+    lat1: f64,
+    alt: (f64, f64),
+    h0: i64,
+    h1: i64,
+) -> Value {
+    let t = |h: i64| {
+        (chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").expect("ok")
+            + chrono::Duration::hours(h))
+        .to_utc()
+        .to_rfc3339()
+    };
+    json!({
+        "footprint": {"type": "polygon", "vertices": [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1]]},
+        "altitude_lower_m": alt.0, "altitude_upper_m": alt.1,
+        "time_start": t(h0), "time_end": t(h1),
+    })
+}
+
+/// A fresh entity id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,214 @@
+//! The disclosure policy: what one party sees of another's entities. The service holds every
+//! footprint; a party sees
+//! - its own entities, zones (which exist to be known), and operations of parties that granted it
+//!   full disclosure: in full;
+//! - any other operation: owner, kind, state, priority, OVN (so it can name it in a key), time
+//!   windows and altitude bands, and the footprint only as the H3 cells that cover it, at a
+//!   configurable resolution;
+//! - where another party's entity conflicts with its own: the exact clipped intersection — the
+//!   part of the other's footprint inside its own, which it needs to resolve the conflict.
+//!
+//! Every view given to a party is built here; the APIs never read entities directly.
+
+use chrono::{DateTime, Utc};
+use deconflict_core::geo::{MultiPolygon, Polygon};
+use deconflict_core::{
+    Conflict, Entity, EntityId, EntityKind, Ovn, Party, PartyId, VolumePair, VolumeSpec,
+};
+use h3o::Resolution;
+use h3o::geom::{ContainmentMode, TilerBuilder};
+
+/// A volume as another party sees it: everything but the exact footprint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoarseVolume {
+    /// First instant.
+    pub time_start: DateTime<Utc>,
+    /// First instant after.
+    pub time_end: DateTime<Utc>,
+    /// Lowest altitude, m.
+    pub altitude_lower_m: f64,
+    /// Highest altitude, m.
+    pub altitude_upper_m: f64,
+    /// H3 cells (hexadecimal ids) that together cover the footprint.
+    pub cells: Vec<String>,
+    /// Their resolution.
+    pub resolution: u8,
+}
+
+/// How much of an entity's geometry a viewer sees.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// Every volume as declared.
+    Full(Vec<VolumeSpec>),
+    /// Times, altitudes and covering cells only.
+    Coarse(Vec<CoarseVolume>),
+}
+
+/// An entity as one party may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityView {
+    /// Its id.
+    pub id: EntityId,
+    /// Its owner.
+    pub owner: PartyId,
+    /// What it is.
+    pub kind: EntityKind,
+    /// Current OVN.
+    pub ovn: Ovn,
+    /// Version.
+    pub version: u64,
+    /// Its geometry, as far as disclosed.
+    pub detail: Detail,
+}
+
+/// Where a conflict lies, as the party whose volumes are involved may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairView {
+    /// Index among the viewer's (or the written request's) volumes.
+    pub own_volume: usize,
+    /// Index among the other entity's volumes.
+    pub other_volume: usize,
+    /// The common window.
+    pub time_start: DateTime<Utc>,
+    /// End of the common window.
+    pub time_end: DateTime<Utc>,
+    /// The common band, lower bound.
+    pub altitude_lower_m: f64,
+    /// The common band, upper bound.
+    pub altitude_upper_m: f64,
+    /// The clipped common footprint, as polygons of `[lon, lat]` rings (empty when they only
+    /// touch).
+    pub footprint: Vec<Vec<[f64; 2]>>,
+}
+
+/// A conflict with another entity, as the viewer may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConflictView {
+    /// The other entity, as disclosed to the viewer.
+    pub with: EntityView,
+    /// Where and when they meet.
+    pub pairs: Vec<PairView>,
+}
+
+/// The policy's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct DisclosurePolicy {
+    /// H3 resolution of coarse footprints (default 7: cells of about 5 km²).
+    pub h3_resolution: Resolution,
+    /// Above this many cells, a coarse footprint is given one resolution coarser, and so on.
+    pub max_cells: usize,
+}
+
+impl Default for DisclosurePolicy {
+    fn default() -> Self {
+        Self {
+            h3_resolution: Resolution::Seven,
+            max_cells: 2000,
+        }
+    }
+}
+
+fn rings(mp: &MultiPolygon) -> Vec<Vec<[f64; 2]>> {
+    mp.0.iter()
+        .map(|p| p.exterior().0.iter().map(|c| [c.x, c.y]).collect())
+        .collect()
+}
+
+impl DisclosurePolicy {
+    /// Whether `viewer` sees `entity` in full; `owner` is the owning party's record, if any.
+    pub fn sees_in_full(&self, viewer: &PartyId, entity: &Entity, owner: Option<&Party>) -> bool {
+        viewer == &entity.owner
+            || matches!(entity.kind, EntityKind::Zone(_))
+            || owner.is_some_and(|p| p.full_disclosure_to.contains(viewer))
+    }
+
+    /// The view of `entity` given to `viewer`.
+    pub fn view(&self, viewer: &PartyId, entity: &Entity, owner: Option<&Party>) -> EntityView {
+        let detail = if self.sees_in_full(viewer, entity, owner) {
+            Detail::Full(entity.volumes.iter().map(VolumeSpec::from).collect())
+        } else {
+            Detail::Coarse(
+                entity
+                    .volumes
+                    .iter()
+                    .map(|v| {
+                        let (cells, resolution) = self.cover(v.footprint().planar());
+                        CoarseVolume {
+                            time_start: v.time().start(),
+                            time_end: v.time().end(),
+                            altitude_lower_m: v.altitude().lower_m(),
+                            altitude_upper_m: v.altitude().upper_m(),
+                            cells,
+                            resolution,
+                        }
+                    })
+                    .collect(),
+            )
+        };
+        EntityView {
+            id: entity.id,
+            owner: entity.owner.clone(),
+            kind: entity.kind,
+            ovn: entity.ovn.clone(),
+            version: entity.version,
+            detail,
+        }
+    }
+
+    /// A conflict as `viewer` (whose volumes are the "own" side) may see it.
+    pub fn conflict(
+        &self,
+        viewer: &PartyId,
+        c: &Conflict,
+        other: &Entity,
+        owner: Option<&Party>,
+    ) -> ConflictView {
+        ConflictView {
+            with: self.view(viewer, other, owner),
+            pairs: c.pairs.iter().map(pair).collect(),
+        }
+    }
+
+    /// The H3 cells covering `polygon`, at the configured resolution or coarser so that there are
+    /// at most `max_cells`; sorted.
+    fn cover(&self, polygon: &Polygon) -> (Vec<String>, u8) {
+        let mut res = self.h3_resolution;
+        loop {
+            let mut tiler = TilerBuilder::new(res)
+                .containment_mode(ContainmentMode::Covers)
+                .build();
+            // Validation already refuses what the tiler would; such a polygon gets no cells
+            // rather than a made-up cover.
+            if tiler.add(polygon.clone()).is_err() {
+                return (Vec::new(), u8::from(res));
+            }
+            let coarser = res.pred();
+            if let Some(c) = coarser
+                && tiler.coverage_size_hint() > self.max_cells * 8
+            {
+                res = c;
+                continue;
+            }
+            let mut cells: Vec<String> = tiler.into_coverage().map(|c| c.to_string()).collect();
+            cells.sort_unstable();
+            cells.dedup();
+            match coarser {
+                Some(c) if cells.len() > self.max_cells => res = c,
+                _ => return (cells, u8::from(res)),
+            }
+        }
+    }
+}
+
+fn pair(p: &VolumePair) -> PairView {
+    let i = &p.intersection;
+    PairView {
+        own_volume: p.own_volume,
+        other_volume: p.other_volume,
+        time_start: i.time.start(),
+        time_end: i.time.end(),
+        altitude_lower_m: i.altitude.lower_m(),
+        altitude_upper_m: i.altitude.upper_m(),
+        footprint: rings(&i.footprint),
+    }
+}

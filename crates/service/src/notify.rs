@@ -1,0 +1,78 @@
+//! The notifications a change causes, decided inside the transaction that makes the change so
+//! that a committed change always has its notifications (the outbox pattern).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use deconflict_core::{
+    Change, Entity, EntityId, EntityKind, Event, NewNotification, Ovn, PartyId, SubscriptionId,
+    Volume4d,
+};
+use deconflict_store::{StoreError, Tx};
+
+/// A subscription told of a change, with its notification index after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notified {
+    /// The subscription.
+    pub subscription: SubscriptionId,
+    /// Its owner.
+    pub party: PartyId,
+    /// Its notification index after this change.
+    pub notification_index: u64,
+}
+
+/// What changed, for [`fan_out`].
+pub(crate) struct ChangeOf<'a> {
+    pub entity: EntityId,
+    pub owner: &'a PartyId,
+    pub kind: EntityKind,
+    pub change: Change,
+    pub ovn: Option<Ovn>,
+    /// The volumes before and after the change (a subscription of either area hears of it).
+    pub volumes: Vec<Volume4d>,
+    /// Entities the new state intersects: their owners must acknowledge.
+    pub conflicting: &'a [Entity],
+}
+
+/// Tells every subscription whose area the change touches (except the writer's own), bumping its
+/// notification index and recording a notification in its owner's inbox (and outbox, with a
+/// callback URL).
+pub(crate) fn fan_out(
+    tx: &mut dyn Tx,
+    c: &ChangeOf<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notified>, StoreError> {
+    let concerned: BTreeSet<&PartyId> = c
+        .conflicting
+        .iter()
+        .filter(|e| e.id != c.entity)
+        .map(|e| &e.owner)
+        .collect();
+    let mut notified = Vec::new();
+    for mut sub in tx.subscriptions_intersecting(&c.volumes)? {
+        if &sub.owner == c.owner || !sub.wants(&c.kind) {
+            continue;
+        }
+        sub.notification_index += 1;
+        let note = NewNotification {
+            recipient: sub.owner.clone(),
+            event: Event::EntityChanged {
+                entity: c.entity,
+                owner: c.owner.clone(),
+                change: c.change,
+                ovn: c.ovn.clone(),
+                subscription: sub.id,
+            },
+            requires_ack: c.change != Change::Deleted && concerned.contains(&sub.owner),
+            callback_url: sub.callback_url.clone(),
+        };
+        notified.push(Notified {
+            subscription: sub.id,
+            party: sub.owner.clone(),
+            notification_index: sub.notification_index,
+        });
+        tx.put_subscription(sub)?;
+        tx.notify(note, now)?;
+    }
+    Ok(notified)
+}
