@@ -1,8 +1,10 @@
 //! `deconflict`: the binary and composition root. Parses the command line, merges settings,
 //! wires the crates together and reports; no domain logic lives here.
 
+mod commands;
 mod config;
 mod demo;
+mod geojson;
 mod serve;
 
 use std::io::Write;
@@ -41,6 +43,81 @@ enum Command {
     /// Measure the engine on a workload (see `deconflict bench theatre --help`).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// List every conflict among the features of a GeoJSON file, offline (no store, no server).
+    ///
+    /// Two features conflict when a volume of one intersects a volume of the other: time windows
+    /// overlap, altitude bands overlap and footprints intersect (touching counts). Each conflict
+    /// names both features and gives the common time window and altitude band.
+    ///
+    /// Exit status: 0 no conflicts, 1 conflicts (listed), 2 invalid or unreadable input (each
+    /// invalid feature named by its index, id and field). See `deconflict import --help` for the
+    /// GeoJSON shape.
+    Check(CheckArgs),
+    /// File every feature of a GeoJSON file as an operation or zone of one party, offline on a
+    /// data directory (stop the server first: the store locks its directory).
+    ///
+    /// The importing party declares that it has seen the airspace it files into: the key of each
+    /// write holds the current OVN of every entity the feature intersects (other parties'
+    /// included), read just before the write, so the key rule never refuses it. Its conflicts
+    /// are recorded, not prevented, and counted in the summary. Import only what the party has
+    /// in fact reviewed: `deconflict check FILE` lists the conflicts within the file, and
+    /// `--dry-run` counts those with what the data directory holds.
+    ///
+    /// Nothing is half-imported: every feature is validated, and every id looked up, before
+    /// anything is written, and one invalid feature refuses the whole file. Features are then
+    /// written in file order; a failure while writing stops the import and says how many were
+    /// written.
+    ///
+    /// The GeoJSON: a FeatureCollection, one Feature per entity. Geometry: a Polygon (one ring),
+    /// a Point with the property radius_m (a circle), a MultiPolygon, or a GeometryCollection of
+    /// Polygons and Points: one volume per polygon or point. Properties: id (a UUID; other text
+    /// is mapped to a UUID v5 of it), entity ("operation", the default, or "zone"), state
+    /// (Accepted, the default, Activated, Nonconforming, Contingent) and priority (default 0)
+    /// for operations, zone_kind (restricted, protected, ceasefire, separation) for zones,
+    /// altitude_lower_m, altitude_upper_m, time_start, time_end (RFC 3339), and optionally
+    /// volumes: one object per geometry member overriding those values for that member.
+    ///
+    /// Exit status: 0 imported, 2 invalid input (nothing written), 1 a failure.
+    Import(ImportArgs),
+    /// Write every live entity of a data directory as a GeoJSON FeatureCollection that `import`
+    /// and `check` read back, offline (stop the server first).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The GeoJSON file.
+    #[arg(value_name = "FILE.geojson")]
+    file: PathBuf,
+    /// Print the conflicts (or the invalid features) as one JSON object on standard output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The GeoJSON file.
+    #[arg(value_name = "FILE.geojson")]
+    file: PathBuf,
+    /// Data directory (created if absent; the server must not be running on it).
+    #[arg(long, value_name = "DIR", env = "DECONFLICT_DATA")]
+    data: PathBuf,
+    /// The party that files every entity (the `owner` property of the file is ignored).
+    #[arg(long, value_name = "PARTY")]
+    party: String,
+    /// Validate, look up the ids and count the conflicts that would be recorded; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Data directory (the server must not be running on it).
+    #[arg(long, value_name = "DIR", env = "DECONFLICT_DATA")]
+    data: PathBuf,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -272,5 +349,14 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => run_demo(args),
         Command::Token(args) => run_token(args),
         Command::Bench(BenchCommand::Theatre(args)) => bench_theatre(args),
+        Command::Check(args) => commands::exit(commands::check::run(&args.file, args.json)),
+        Command::Import(args) => commands::import::run(&commands::import::ImportOptions {
+            file: &args.file,
+            data: &args.data,
+            party: &args.party,
+            dry_run: args.dry_run,
+        })
+        .and_then(commands::exit),
+        Command::Export(args) => commands::export::run(&args.data, args.out.as_deref()),
     }
 }

@@ -2,7 +2,10 @@
 //! and swap, the authentication matrix, disclosure, subscriptions and the inbox, a 16-client race
 //! over 200 rounds, and kill -9 during a write storm.
 
-#![allow(clippy::expect_used, reason = "helpers of the tests: a failure aborts the test with its reason")]
+#![allow(
+    clippy::expect_used,
+    reason = "helpers of the tests: a failure aborts the test with its reason"
+)]
 
 mod common;
 

@@ -2,7 +2,10 @@
 //! port, a blocking HTTP client, and tokens minted with the data directory's development key.
 
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
-#![allow(clippy::expect_used, reason = "test harness: a failure aborts the test with its reason")]
+#![allow(
+    clippy::expect_used,
+    reason = "test harness: a failure aborts the test with its reason"
+)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
