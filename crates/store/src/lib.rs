@@ -110,7 +110,8 @@ pub trait View {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Notification>, StoreError>;
-    /// Deliveries due at `now`, oldest first, at most `limit`.
+    /// Deliveries due at `now`, in order of `(next_attempt_at, notification id)`, at most
+    /// `limit`.
     fn due_deliveries(&self, now: DateTime<Utc>, limit: usize)
     -> Result<Vec<Delivery>, StoreError>;
 }
@@ -146,7 +147,8 @@ pub trait Tx: View {
         id: u64,
         at: DateTime<Utc>,
     ) -> Result<Option<Notification>, StoreError>;
-    /// Records the outcome of a delivery attempt of notification `id`.
+    /// Records the outcome of a delivery attempt of notification `id`; a no-op when it has no
+    /// outbox entry (already delivered or given up).
     fn record_attempt(&mut self, id: u64, attempt: Attempt) -> Result<(), StoreError>;
 }
 
@@ -169,6 +171,9 @@ pub trait Store: Send + Sync + 'static {
     /// `Ok` — when this returns `Ok`, the writes survive a crash — or discards them if it returns
     /// `Err`. Transactions are serializable: each sees the writes of every transaction committed
     /// before it.
+    ///
+    /// `f` must not call [`Store::read`] or [`Store::transact`] on the same store: it has the
+    /// [`Tx`] for that (the embedded store would deadlock).
     ///
     /// # Errors
     /// `f`'s error, or a [`StoreError`] (converted with `E: From<StoreError>`) if the store failed;

@@ -6,7 +6,7 @@
 //! returns the store's errors. A backend's tests run them all with one line, one `#[test]` per
 //! case:
 //!
-//! ```ignore
+//! ```text
 //! deconflict_store::conformance_tests!(|| fresh_store());
 //! ```
 //!
