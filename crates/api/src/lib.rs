@@ -1,13 +1,19 @@
 //! # deconflict-api
 //!
 //! The HTTP layer, as thin translation over `deconflict-service`: the native API under `/v1`
-//! ([`native`]), bearer-token authentication ([`auth`]), and the operational endpoints
+//! ([`native`]), bearer-token authentication ([`auth`]), its OpenAPI document and docs page
+//! ([`openapi`]), request metrics ([`request_metrics`]), and the operational endpoints
 //! `/healthz`, `/readyz` and `/metrics`. Every use case, rule and disclosure decision lives in
 //! the service; this crate maps JSON and HTTP onto it and back.
 
 pub mod auth;
 pub mod native;
+pub mod openapi;
+pub mod request_metrics;
 pub mod webhook;
+
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 
@@ -20,7 +26,8 @@ use axum::{Json, Router};
 use deconflict_core::PartyId;
 use deconflict_service::{Caller, Service};
 use deconflict_store::Store;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{AuthError, Verifier};
 use crate::native::error::ApiError;
@@ -77,10 +84,40 @@ where
     }
 }
 
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+/// The answer of `/healthz` and `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Status)]
+pub struct StatusJson {
+    /// "ok", "ready" or "storage unavailable".
+    status: &'static str,
 }
 
+/// Liveness.
+///
+/// The process answers HTTP. No token needed.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    responses((status = 200, description = "Alive: `{\"status\": \"ok\"}`", body = StatusJson)),
+)]
+async fn healthz() -> impl IntoResponse {
+    Json(StatusJson { status: "ok" })
+}
+
+/// Readiness.
+///
+/// The store answers reads. No token needed.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "service",
+    responses(
+        (status = 200, description = "Ready: `{\"status\": \"ready\"}`", body = StatusJson),
+        (status = 503, description = "The store does not answer: \
+            `{\"status\": \"storage unavailable\"}`", body = StatusJson),
+    ),
+)]
 async fn readyz<S: Store>(State(state): State<AppState<S>>) -> impl IntoResponse {
     let service = Arc::clone(&state.service);
     let ready =
@@ -89,35 +126,50 @@ async fn readyz<S: Store>(State(state): State<AppState<S>>) -> impl IntoResponse
             .map(|r| r.is_ok())
             .unwrap_or(false);
     if ready {
-        (StatusCode::OK, Json(json!({ "status": "ready" })))
+        (StatusCode::OK, Json(StatusJson { status: "ready" }))
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "storage unavailable" })),
+            Json(StatusJson {
+                status: "storage unavailable",
+            }),
         )
     }
 }
 
+/// Renders the Prometheus exposition.
+pub type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Metrics.
+///
+/// Prometheus text exposition: among others `http_requests_total{method, route, status}` and the
+/// histogram `http_request_duration_seconds{method, route}`, where `route` is the route template
+/// (`/v1/operations/{id}`), never the raw path. No token needed.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    responses((status = 200, description = "The metrics", body = String,
+        content_type = "text/plain")),
+)]
+async fn metrics(render: RenderMetrics) -> String {
+    render()
+}
+
 /// The whole HTTP application over `state`; `metrics` renders the Prometheus exposition.
-pub fn router<S: Store>(
-    state: AppState<S>,
-    metrics: Arc<dyn Fn() -> String + Send + Sync>,
-) -> Router {
+pub fn router<S: Store>(state: AppState<S>, metrics: RenderMetrics) -> Router {
     native::routes::<S>()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz::<S>))
-        .route(
-            "/metrics",
-            get(move || {
-                let m = Arc::clone(&metrics);
-                async move { m() }
-            }),
-        )
+        .route("/metrics", get(move || self::metrics(Arc::clone(&metrics))))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         .fallback(|| async {
             ApiError::Service(deconflict_service::ServiceError::NotFound(
                 "this path".into(),
             ))
         })
+        .layer(axum::middleware::from_fn(request_metrics::record))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

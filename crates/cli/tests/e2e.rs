@@ -615,3 +615,109 @@ fn a_webhook_subscriber_receives_the_change_again_after_a_failure() {
     assert_eq!(got[1].1["event"]["change"], "created");
     assert_eq!(got[1].1["recipient"], "observer-mission");
 }
+
+#[test]
+fn requests_are_counted_in_metrics_by_route_template() {
+    let dir = tmp();
+    let s = Server::demo(dir.path());
+    let id = new_id();
+    let read = call(
+        "GET",
+        &op_url(&s, &id),
+        Some(&s.token("observer-mission")),
+        None,
+    );
+    assert_eq!(read.status, 404, "{}", read.text);
+    let metrics = call("GET", &format!("{}/metrics", s.base), None, None);
+    assert_eq!(metrics.status, 200);
+    let counted = metrics.text.lines().any(|l| {
+        l.starts_with("http_requests_total{")
+            && l.contains(r#"method="GET""#)
+            && l.contains(r#"route="/v1/operations/{id}""#)
+            && l.contains(r#"status="404""#)
+    });
+    assert!(counted, "{}", metrics.text);
+    assert!(
+        metrics.text.contains(
+            r#"http_request_duration_seconds_bucket{method="GET",route="/v1/operations/{id}""#
+        ),
+        "{}",
+        metrics.text
+    );
+    assert!(!metrics.text.contains(&id), "a raw path became a label");
+}
+
+/// A grant of full disclosure shows the grantee the exact footprint; without it the conflicts
+/// endpoint shows the other's operation coarse, plus only the clipped common part.
+#[test]
+fn full_disclosure_is_granted_by_the_owner_alone() {
+    let dir = tmp();
+    let s = Server::demo(dir.path());
+    let id = new_id();
+    let v = box_volume(48.011111, 38.011111, 48.2, 38.2, (0.0, 1000.0), 0, 4);
+    let a = put_op(&s, "northern-air-force", &id, &v, &[], None);
+    let ovn = a.body["operation"]["ovn"].as_str().expect("ovn").to_owned();
+    let south = s.token("southern-air-force");
+    let mine = new_id();
+    let b = put_op(
+        &s,
+        "southern-air-force",
+        &mine,
+        &box_volume(48.1, 38.1, 48.3, 38.3, (0.0, 1000.0), 1, 2),
+        &[&ovn],
+        None,
+    );
+    assert_eq!(b.status, 201, "{}", b.text);
+    let conflicts = call(
+        "GET",
+        &format!("{}/conflicts", op_url(&s, &mine)),
+        Some(&south),
+        None,
+    );
+    assert_eq!(
+        conflicts.body["conflicts"][0]["with"]["disclosure"], "coarse",
+        "{}",
+        conflicts.text
+    );
+    assert!(
+        !conflicts.text.contains("48.011111"),
+        "the far corner leaked: {}",
+        conflicts.text
+    );
+    assert!(
+        conflicts.text.contains("48.2"),
+        "the clipped common part is shown: {}",
+        conflicts.text
+    );
+    // Only the owner may grant, and only its own disclosure.
+    let url = |p: &str| format!("{}/v1/parties/{p}/disclosure", s.base);
+    let grant = json!({ "full_disclosure_to": ["southern-air-force"] });
+    assert_eq!(
+        call(
+            "PUT",
+            &url("northern-air-force"),
+            Some(&south),
+            Some(&grant)
+        )
+        .status,
+        403
+    );
+    let granted = call(
+        "PUT",
+        &url("northern-air-force"),
+        Some(&s.token("northern-air-force")),
+        Some(&grant),
+    );
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    let seen = call("GET", &op_url(&s, &id), Some(&south), None);
+    assert_eq!(seen.body["disclosure"], "full");
+    assert!(seen.text.contains("48.011111"));
+    // A third party still sees it coarse.
+    let third = call(
+        "GET",
+        &op_url(&s, &id),
+        Some(&s.token("relief-agency")),
+        None,
+    );
+    assert_eq!(third.body["disclosure"], "coarse");
+}

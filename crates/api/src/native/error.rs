@@ -9,7 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deconflict_service::ServiceError;
 use deconflict_store::StoreError;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::native::dto::ConflictJson;
@@ -63,88 +64,133 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-fn problem(status: StatusCode, title: &str, detail: String, extra: Value) -> Response {
-    let mut body = json!({
-        "type": "about:blank",
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        b.extend(extra);
-    }
-    let mut resp = (status, Json(body)).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    resp
+/// An `application/problem+json` body (RFC 9457): every answer of the native API that is not a
+/// success. The extension members appear only with the problems that carry them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemJson {
+    /// Always `about:blank`: the `title` names the problem.
+    #[serde(rename = "type")]
+    #[schema(format = "uri-reference")]
+    kind: &'static str,
+    /// What went wrong, in a few words ("Invalid input", "Missing scope", "Airspace conflict",
+    /// ...).
+    title: &'static str,
+    /// The HTTP status.
+    status: u16,
+    /// What went wrong and what to do about it.
+    detail: String,
+    /// With "Invalid input": the field refused, as a path such as `volumes[0].footprint.radius_m`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    field: Option<String>,
+    /// With "Missing scope": the scope the token lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    scope: Option<&'static str>,
+    /// With 500 and 503: the id under which the server logged the failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = Uuid)]
+    error_id: Option<String>,
+    /// With "Airspace conflict" (409, the key rule): the current OVNs of the intersecting
+    /// entities the key lacks. Read them, then retry with these OVNs in `key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>)]
+    missing_ovns: Option<Vec<String>>,
+    /// With "Airspace conflict": those entities, as the caller may see them, and where they
+    /// intersect the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<ConflictJson>)]
+    missing: Option<Vec<ConflictJson>>,
 }
 
-fn internal(status: StatusCode, what: &str, detail: &dyn std::fmt::Display) -> Response {
+impl ProblemJson {
+    fn new(status: StatusCode, title: &'static str, detail: String) -> Self {
+        Self {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail,
+            field: None,
+            scope: None,
+            error_id: None,
+            missing_ovns: None,
+            missing: None,
+        }
+    }
+
+    fn respond(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, Json(self)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        resp
+    }
+}
+
+fn problem(status: StatusCode, title: &'static str, detail: String) -> Response {
+    ProblemJson::new(status, title, detail).respond()
+}
+
+fn internal(status: StatusCode, what: &'static str, detail: &dyn std::fmt::Display) -> Response {
     let id = uuid::Uuid::new_v4();
     tracing::error!(error_id = %id, "{what}: {detail}");
-    problem(
-        status,
-        what,
-        format!("the server could not complete the request (error id {id})"),
-        json!({ "error_id": id.to_string() }),
-    )
+    ProblemJson {
+        error_id: Some(id.to_string()),
+        ..ProblemJson::new(
+            status,
+            what,
+            format!("the server could not complete the request (error id {id})"),
+        )
+    }
+    .respond()
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         use ServiceError as E;
         match self {
-            Self::Service(E::Invalid(v)) => problem(
-                StatusCode::BAD_REQUEST,
-                "Invalid input",
-                v.to_string(),
-                json!({ "field": v.field() }),
-            ),
-            Self::Service(e @ E::MissingScope(scope)) => problem(
-                StatusCode::FORBIDDEN,
-                "Missing scope",
-                e.to_string(),
-                json!({ "scope": scope }),
-            ),
+            Self::Service(E::Invalid(v)) => ProblemJson {
+                field: Some(v.field().to_owned()),
+                ..ProblemJson::new(StatusCode::BAD_REQUEST, "Invalid input", v.to_string())
+            }
+            .respond(),
+            Self::Service(e @ E::MissingScope(scope)) => ProblemJson {
+                scope: Some(scope),
+                ..ProblemJson::new(StatusCode::FORBIDDEN, "Missing scope", e.to_string())
+            }
+            .respond(),
             Self::Service(e @ E::Forbidden(_)) => {
-                problem(StatusCode::FORBIDDEN, "Forbidden", e.to_string(), json!({}))
+                problem(StatusCode::FORBIDDEN, "Forbidden", e.to_string())
             }
             Self::Service(e @ E::NotFound(_)) => {
-                problem(StatusCode::NOT_FOUND, "Not found", e.to_string(), json!({}))
+                problem(StatusCode::NOT_FOUND, "Not found", e.to_string())
             }
-            Self::Service(e @ E::AlreadyExists(_)) => problem(
-                StatusCode::CONFLICT,
-                "Already exists",
-                e.to_string(),
-                json!({}),
-            ),
-            Self::Service(e @ E::VersionMismatch { .. }) => problem(
-                StatusCode::CONFLICT,
-                "Version mismatch",
-                e.to_string(),
-                json!({}),
-            ),
-            Self::Service(e @ E::KindChanged(_)) => problem(
-                StatusCode::CONFLICT,
-                "Kind changed",
-                e.to_string(),
-                json!({}),
-            ),
+            Self::Service(e @ E::AlreadyExists(_)) => {
+                problem(StatusCode::CONFLICT, "Already exists", e.to_string())
+            }
+            Self::Service(e @ E::VersionMismatch { .. }) => {
+                problem(StatusCode::CONFLICT, "Version mismatch", e.to_string())
+            }
+            Self::Service(e @ E::KindChanged(_)) => {
+                problem(StatusCode::CONFLICT, "Kind changed", e.to_string())
+            }
             Self::Service(E::MissingOvns(missing)) => {
                 let missing: Vec<ConflictJson> = missing.iter().map(ConflictJson::from).collect();
-                let ovns: Vec<&str> = missing.iter().map(|c| c.with.ovn.as_str()).collect();
-                problem(
-                    StatusCode::CONFLICT,
-                    "Airspace conflict",
-                    format!(
-                        "the key lacks the current OVN of {} intersecting entities: read them, \
-                         then retry with their OVNs in the key",
-                        missing.len()
-                    ),
-                    json!({ "missing_ovns": ovns, "missing": missing }),
-                )
+                let ovns: Vec<String> = missing.iter().map(|c| c.with.ovn.clone()).collect();
+                let detail = format!(
+                    "the key lacks the current OVN of {} intersecting entities: read them, then \
+                     retry with their OVNs in the key",
+                    missing.len()
+                );
+                ProblemJson {
+                    missing_ovns: Some(ovns),
+                    missing: Some(missing),
+                    ..ProblemJson::new(StatusCode::CONFLICT, "Airspace conflict", detail)
+                }
+                .respond()
             }
             Self::Service(E::Store(e @ StoreError::Contention { .. })) => {
                 internal(StatusCode::SERVICE_UNAVAILABLE, "Busy, retry", &e)
@@ -158,32 +204,15 @@ impl IntoResponse for ApiError {
                 internal(StatusCode::INTERNAL_SERVER_ERROR, "Storage failure", &e)
             }
             Self::Auth(e) => {
-                let mut resp = problem(
-                    StatusCode::UNAUTHORIZED,
-                    "Unauthenticated",
-                    e.to_string(),
-                    json!({}),
-                );
+                let mut resp = problem(StatusCode::UNAUTHORIZED, "Unauthenticated", e.to_string());
                 resp.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 resp
             }
-            Self::Body(e) => problem(e.status(), "Malformed body", e.body_text(), json!({})),
-            Self::Path(e) => problem(
-                StatusCode::BAD_REQUEST,
-                "Malformed path",
-                e.body_text(),
-                json!({}),
-            ),
-            Self::Query(e) => problem(
-                StatusCode::BAD_REQUEST,
-                "Malformed query",
-                e.body_text(),
-                json!({}),
-            ),
-            Self::BadRequest(detail) => {
-                problem(StatusCode::BAD_REQUEST, "Bad request", detail, json!({}))
-            }
+            Self::Body(e) => problem(e.status(), "Malformed body", e.body_text()),
+            Self::Path(e) => problem(StatusCode::BAD_REQUEST, "Malformed path", e.body_text()),
+            Self::Query(e) => problem(StatusCode::BAD_REQUEST, "Malformed query", e.body_text()),
+            Self::BadRequest(detail) => problem(StatusCode::BAD_REQUEST, "Bad request", detail),
             Self::Internal(detail) => {
                 internal(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", &detail)
             }

@@ -1,0 +1,254 @@
+//! OpenAPI schemas of the core types the native API carries as they are (`VolumeSpec`,
+//! `OperationState`, `ZoneKind`, `Notification`). `deconflict-core` knows nothing of OpenAPI, so
+//! these documentation-only mirrors describe them here; the DTOs point at them with
+//! `#[schema(value_type = ...)]`. They are never built by the server: the tests below send the
+//! core types' own JSON through them, both ways, so a change in the core that they do not follow
+//! fails there.
+
+// The mirrors derive serde only in tests, where they check the core's JSON; ToSchema reads the
+// `#[serde]` attributes for the schema in every build.
+#![cfg_attr(
+    not(test),
+    expect(dead_code, reason = "documentation only: described, never built")
+)]
+
+use chrono::{DateTime, Utc};
+use utoipa::ToSchema;
+
+/// A position: `[lon, lat]`, WGS84 degrees.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[schema(as = LonLat, min_items = 2, max_items = 2)]
+pub struct LonLatSchema([f64; 2]);
+
+/// A footprint: a polygon or a geodesic circle.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = FootprintSpec)]
+pub enum FootprintSpecSchema {
+    /// A polygon of `[lon, lat]` WGS84 degrees, straight edges in lon/lat (open or closed ring).
+    Polygon {
+        /// The vertices (at least 3 distinct).
+        #[schema(value_type = Vec<LonLatSchema>)]
+        vertices: Vec<LonLatSchema>,
+    },
+    /// A geodesic circle.
+    Circle {
+        /// The centre.
+        #[schema(value_type = LonLatSchema)]
+        center: LonLatSchema,
+        /// Radius in metres.
+        radius_m: f64,
+    },
+}
+
+/// A 4D volume: a footprint, a closed altitude band and a half-open time window.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[serde(deny_unknown_fields)]
+#[schema(as = VolumeSpec)]
+pub struct VolumeSpecSchema {
+    /// Where.
+    #[schema(value_type = FootprintSpecSchema)]
+    footprint: FootprintSpecSchema,
+    /// Lowest altitude, metres above the WGS84 ellipsoid.
+    altitude_lower_m: f64,
+    /// Highest altitude, metres above the WGS84 ellipsoid (closed band).
+    altitude_upper_m: f64,
+    /// First instant, UTC.
+    time_start: DateTime<Utc>,
+    /// First instant after the window, UTC (half-open window).
+    time_end: DateTime<Utc>,
+}
+
+/// State of an operation (F3548 `OperationalIntentState`): `Accepted` and `Activated` are
+/// deconflicted with the key rule; `Nonconforming` and `Contingent` are announced.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[schema(as = OperationState)]
+pub enum OperationStateSchema {
+    /// Planned and deconflicted, not yet flying.
+    Accepted,
+    /// Flying.
+    Activated,
+    /// Flying outside its volumes.
+    Nonconforming,
+    /// Out of control of its operator.
+    Contingent,
+}
+
+/// Kind of a zone.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ZoneKind)]
+pub enum ZoneKindSchema {
+    /// An area closed to others' operations (F3548 constraint).
+    Restricted,
+    /// A humanitarian site or movement notified to all parties.
+    Protected,
+    /// An area of an agreement (ceasefire) in force.
+    Ceasefire,
+    /// An area where a party declares a named group present.
+    Separation,
+}
+
+/// What happened to an entity.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Change)]
+pub enum ChangeSchema {
+    /// Filed.
+    Created,
+    /// Changed (volumes, state or priority).
+    Updated,
+    /// Withdrawn or ended.
+    Deleted,
+}
+
+/// What a notification says.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[schema(as = Event)]
+pub enum EventSchema {
+    /// An entity in a subscribed area changed.
+    EntityChanged {
+        /// The entity's id.
+        #[schema(format = Uuid)]
+        entity: String,
+        /// Its owner (a party id).
+        owner: String,
+        /// Created, updated or deleted.
+        #[schema(value_type = ChangeSchema)]
+        change: ChangeSchema,
+        /// Its OVN after the change (null after a deletion).
+        #[schema(required = true)]
+        ovn: Option<String>,
+        /// The subscription that matched.
+        #[schema(format = Uuid)]
+        subscription: String,
+    },
+}
+
+/// A notification in an inbox, also the body POSTed to a subscription's `callback_url` (with an
+/// `Idempotency-Key` header holding its `id`).
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[schema(as = Notification)]
+pub struct NotificationSchema {
+    /// Increasing id, unique in the service.
+    id: u64,
+    /// The party told.
+    recipient: String,
+    /// When it was recorded.
+    created_at: DateTime<Utc>,
+    /// What.
+    #[schema(value_type = EventSchema)]
+    event: EventSchema,
+    /// Whether the recipient must acknowledge it.
+    requires_ack: bool,
+    /// When the recipient acknowledged it (null until then).
+    #[schema(required = true)]
+    acked_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use deconflict_core::{
+        Change, EntityId, Event, FootprintSpec, Notification, OperationState, Ovn, PartyId,
+        SubscriptionId, VolumeSpec, ZoneKind,
+    };
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The core value's JSON read as the mirror (which refuses unknown fields where the core
+    /// does) and written back is the same JSON: the mirror has the core's field names, tags and
+    /// spellings.
+    fn mirrors<Core: Serialize, Mirror: Serialize + DeserializeOwned>(core: &Core) {
+        let json = serde_json::to_value(core).expect("the core type serializes");
+        let mirror: Mirror = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("the schema mirror does not read {json}: {e}"));
+        let back: Value = serde_json::to_value(&mirror).expect("the mirror serializes");
+        assert_eq!(back, json, "the schema mirror drifted from the core type");
+    }
+
+    fn when(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 7, 6, h, 0, 0)
+            .single()
+            .expect("a valid instant")
+    }
+
+    #[test]
+    fn volumes_and_footprints_mirror_the_core() {
+        for footprint in [
+            FootprintSpec::Circle {
+                center: [37.2, 36.2],
+                radius_m: 3000.0,
+            },
+            FootprintSpec::Polygon {
+                vertices: vec![[37.0, 36.0], [37.1, 36.0], [37.1, 36.1]],
+            },
+        ] {
+            mirrors::<_, FootprintSpecSchema>(&footprint);
+            mirrors::<_, VolumeSpecSchema>(&VolumeSpec {
+                footprint,
+                altitude_lower_m: 0.0,
+                altitude_upper_m: 1500.0,
+                time_start: when(6),
+                time_end: when(8),
+            });
+        }
+    }
+
+    #[test]
+    fn states_and_kinds_mirror_the_core() {
+        for s in [
+            OperationState::Accepted,
+            OperationState::Activated,
+            OperationState::Nonconforming,
+            OperationState::Contingent,
+        ] {
+            mirrors::<_, OperationStateSchema>(&s);
+        }
+        for k in [
+            ZoneKind::Restricted,
+            ZoneKind::Protected,
+            ZoneKind::Ceasefire,
+            ZoneKind::Separation,
+        ] {
+            mirrors::<_, ZoneKindSchema>(&k);
+        }
+    }
+
+    #[test]
+    fn notifications_mirror_the_core() {
+        let party = PartyId::new("relief-agency").expect("a party id");
+        for (change, ovn, acked_at) in [
+            (Change::Created, Some(Ovn("ovn-1".into())), None),
+            (Change::Updated, Some(Ovn("ovn-2".into())), Some(when(7))),
+            (Change::Deleted, None, None),
+        ] {
+            mirrors::<_, NotificationSchema>(&Notification {
+                id: 7,
+                recipient: party.clone(),
+                created_at: when(6),
+                event: Event::EntityChanged {
+                    entity: EntityId(uuid::Uuid::nil()),
+                    owner: party.clone(),
+                    change,
+                    ovn,
+                    subscription: SubscriptionId(uuid::Uuid::max()),
+                },
+                requires_ack: true,
+                acked_at,
+            });
+        }
+    }
+}
