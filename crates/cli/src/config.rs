@@ -31,7 +31,12 @@ pub struct ServeArgs {
     /// The audience tokens must be issued for (their `aud`).
     #[arg(long, value_name = "AUD", env = "DECONFLICT_AUDIENCE")]
     pub audience: Option<String>,
-    /// TOML file with any of: data, listen, jwt_public_keys, jwks, audience, log_json.
+    /// H3 resolution (0-15) of the coarse footprints other parties see; default 7 (cells of about
+    /// 5 km²). Lower is coarser.
+    #[arg(long, value_name = "RES", env = "DECONFLICT_H3_RESOLUTION")]
+    pub h3_resolution: Option<u8>,
+    /// TOML file with any of: data, listen, jwt_public_keys, jwks, audience, h3_resolution,
+    /// log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -49,6 +54,7 @@ struct FileConfig {
     jwt_public_keys: Vec<PathBuf>,
     jwks: Option<PathBuf>,
     audience: Option<String>,
+    h3_resolution: Option<u8>,
     #[serde(default)]
     log_json: bool,
 }
@@ -66,6 +72,8 @@ pub struct ServeConfig {
     pub jwks: Option<PathBuf>,
     /// Token audience.
     pub audience: String,
+    /// H3 resolution of coarse footprints.
+    pub h3_resolution: h3o::Resolution,
     /// JSON logs.
     pub log_json: bool,
 }
@@ -74,6 +82,8 @@ pub struct ServeConfig {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default audience.
 pub const DEFAULT_AUDIENCE: &str = "deconflict";
+/// The default H3 resolution of coarse footprints.
+pub const DEFAULT_H3_RESOLUTION: u8 = 7;
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
@@ -97,7 +107,14 @@ impl ServeArgs {
                 .parse()
                 .context("the default listen address")?,
         };
+        let res = self
+            .h3_resolution
+            .or(file.h3_resolution)
+            .unwrap_or(DEFAULT_H3_RESOLUTION);
+        let h3_resolution = h3o::Resolution::try_from(res)
+            .map_err(|_| anyhow::anyhow!("h3_resolution must be 0 to 15, got {res}"))?;
         Ok(ServeConfig {
+            h3_resolution,
             data: self
                 .data
                 .or(file.data)
@@ -115,5 +132,69 @@ impl ServeArgs {
                 .unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
             log_json: self.log_json || file.log_json,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn args(config: Option<PathBuf>) -> ServeArgs {
+        ServeArgs {
+            data: None,
+            listen: None,
+            jwt_public_keys: vec![],
+            jwks: None,
+            audience: None,
+            h3_resolution: None,
+            config,
+            log_json: false,
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given() {
+        let c = args(None).merge().unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.audience, DEFAULT_AUDIENCE);
+        assert_eq!(u8::from(c.h3_resolution), DEFAULT_H3_RESOLUTION);
+        assert_eq!(c.data, PathBuf::from("deconflict-data"));
+    }
+
+    #[test]
+    fn the_file_fills_what_flags_leave_and_flags_win() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            f,
+            "audience = \"dss.example\"\nlisten = \"0.0.0.0:9000\"\nh3_resolution = 5\njwks = \"/etc/k.json\""
+        )
+        .unwrap();
+        let from_file = args(Some(f.path().to_owned())).merge().unwrap();
+        assert_eq!(from_file.audience, "dss.example");
+        assert_eq!(from_file.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(u8::from(from_file.h3_resolution), 5);
+        let mut a = args(Some(f.path().to_owned()));
+        a.audience = Some("flag".into());
+        a.h3_resolution = Some(9);
+        let merged = a.merge().unwrap();
+        assert_eq!(merged.audience, "flag");
+        assert_eq!(u8::from(merged.h3_resolution), 9);
+        assert_eq!(merged.jwks, Some(PathBuf::from("/etc/k.json")));
+    }
+
+    #[test]
+    fn bad_settings_are_refused_clearly() {
+        let mut a = args(None);
+        a.h3_resolution = Some(16);
+        assert!(a.merge().unwrap_err().to_string().contains("0 to 15"));
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "audiense = \"typo\"").unwrap();
+        let e = format!("{:#}", args(Some(f.path().to_owned())).merge().unwrap_err());
+        assert!(
+            e.contains("parsing the config file") && e.contains("audiense"),
+            "{e}"
+        );
     }
 }

@@ -299,6 +299,8 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         jwt_public_keys: vec![public],
         jwks: None,
         audience: args.audience.clone(),
+        h3_resolution: h3o::Resolution::try_from(config::DEFAULT_H3_RESOLUTION)
+            .context("the default H3 resolution")?,
         log_json: args.log_json,
     };
     let verifier = serve::verifier(&config)?;

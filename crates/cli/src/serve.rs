@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use deconflict_api::auth::{AuthConfig, Verifier};
+use deconflict_api::request_metrics::{REQUEST_DURATION, REQUEST_DURATION_BUCKETS_S};
 use deconflict_api::{AppState, router};
-use deconflict_service::{RandomOvns, Service, ServiceConfig, SystemClock};
+use deconflict_service::{DisclosurePolicy, RandomOvns, Service, ServiceConfig, SystemClock};
 use deconflict_store::embedded::EmbeddedStore;
 use tokio::net::TcpListener;
 
@@ -21,7 +22,13 @@ pub fn open_service(config: &ServeConfig) -> anyhow::Result<Arc<Service<Embedded
         .with_context(|| format!("opening the store in {}", config.data.display()))?;
     Ok(Arc::new(Service::new(
         store,
-        ServiceConfig::default(),
+        ServiceConfig {
+            disclosure: DisclosurePolicy {
+                h3_resolution: config.h3_resolution,
+                ..DisclosurePolicy::default()
+            },
+            ..ServiceConfig::default()
+        },
         Arc::new(SystemClock),
         Arc::new(RandomOvns),
     )))
@@ -76,7 +83,14 @@ pub async fn serve(
     listen: std::net::SocketAddr,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    // Buckets make the request latency a Prometheus histogram (by default the exporter renders
+    // histograms as summaries, which cannot be aggregated across instances).
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(REQUEST_DURATION.to_owned()),
+            REQUEST_DURATION_BUCKETS_S,
+        )
+        .context("configuring the request latency histogram")?
         .install_recorder()
         .context("installing the metrics recorder")?;
     // One shutdown signal for the server and the background work.
