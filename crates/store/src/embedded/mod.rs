@@ -1,6 +1,15 @@
 //! The embedded store: a redb database in a data directory, with all of its records held in
 //! memory and indexed.
 //!
+//! # Why redb
+//! redb is a pure-Rust, actively maintained embedded key-value store with ACID transactions,
+//! copy-on-write pages and an fsync'd commit (`Durability::Immediate`): a committed transaction
+//! survives `kill -9` and power loss, an uncommitted one leaves no trace. Pure Rust means one
+//! static binary for a field deployment, with no C library to build or ship (SQLite through
+//! `rusqlite` would bring one). We need no SQL here: queries are answered by the in-memory index
+//! and the disk only has to hold records durably — exactly what redb does; the SQL store for
+//! clusters is a separate backend of the same trait.
+//!
 //! # How a transaction runs
 //! - The closure runs on the caller's thread under the *execution lock*, so transactions run one
 //!   at a time, in commit order. It reads the committed state (behind an `RwLock`) through two
