@@ -16,6 +16,7 @@
 //! The index is generic over the key so that the airspace files entity ids and the benchmark
 //! files workload ids through the very same code.
 
+use std::borrow::Borrow;
 use std::hash::Hash;
 use std::ops::ControlFlow;
 
@@ -24,6 +25,7 @@ use rstar::{
     AABB, Envelope, RStarInsertionStrategy, RTree, RTreeObject, RTreeParams, SelectionFunction,
 };
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::ring::rings_intersect;
 use crate::volume::Volume4d;
@@ -142,7 +144,8 @@ pub struct SpatialTemporalIndex<K> {
     /// By handle: where its block lies in `arena`.
     blocks: Vec<(u32, u32)>,
     free: Vec<u32>,
-    handles: FxHashMap<K, Vec<u32>>,
+    /// By key: its volumes' handles (inline for the usual one or two).
+    handles: FxHashMap<K, SmallVec<[u32; 2]>>,
     /// One block per live volume (header, then the closed ring), and the blocks of removed
     /// volumes (`garbage` coordinates of them) until the next [`Self::recluster`].
     arena: Vec<Coord>,
@@ -172,12 +175,20 @@ impl<K: Clone + Eq + Hash + Ord> SpatialTemporalIndex<K> {
     /// Builds an index of many keys at once (bulk loading: a far better tree, far faster than
     /// inserting one by one). A key given twice keeps all its volumes.
     pub fn bulk_load<'a>(items: impl IntoIterator<Item = (K, &'a [Volume4d])>) -> Self {
+        Self::bulk_load_volumes(
+            items
+                .into_iter()
+                .flat_map(|(key, volumes)| volumes.iter().map(move |v| (key.clone(), v))),
+        )
+    }
+
+    /// As [`Self::bulk_load`], one `(key, volume)` at a time; owned volumes are dropped as soon
+    /// as they are copied in, so that loading a million of them does not hold them twice.
+    pub fn bulk_load_volumes<V: Borrow<Volume4d>>(items: impl IntoIterator<Item = (K, V)>) -> Self {
         let mut index = Self::default();
         let mut leaves = Vec::new();
-        for (key, volumes) in items {
-            for v in volumes {
-                leaves.push(index.allocate(key.clone(), v));
-            }
+        for (key, volume) in items {
+            leaves.push(index.allocate(key, volume.borrow()));
         }
         index.tree = RTree::bulk_load_with_params(leaves);
         index.recluster();
