@@ -16,6 +16,8 @@ use crate::{AppState, router};
 /// The router and the directory that holds its store (dropped with it).
 pub struct TestApp {
     pub router: Router,
+    /// The development key the verifier trusts, to mint tokens.
+    pub key: DevKey,
     _dir: tempfile::TempDir,
 }
 
@@ -39,8 +41,40 @@ impl TestApp {
         };
         Self {
             router: router(state, Arc::new(move || metrics.to_owned())),
+            key,
             _dir: dir,
         }
+    }
+
+    /// A token for `party` with `scopes`, valid for an hour.
+    pub fn token(&self, party: &str, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self.key
+            .mint(
+                party,
+                &scopes,
+                "deconflict-test",
+                std::time::Duration::from_secs(3600),
+            )
+            .unwrap()
+    }
+
+    /// One request with a bearer token and a JSON body (any bytes).
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: &str,
+        body: Vec<u8>,
+    ) -> Response<Body> {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        self.router.clone().oneshot(request).await.unwrap()
     }
 
     /// One request without a token or body.

@@ -90,3 +90,6 @@ fn status(created: bool) -> StatusCode {
         StatusCode::OK
     }
 }
+
+#[cfg(test)]
+mod robustness_tests;
