@@ -13,7 +13,7 @@ use deconflict_store::{Store, StoreError, View};
 
 use crate::Service;
 use crate::caller::{Caller, SCOPE_READ, SCOPE_WRITE};
-use crate::disclosure::{ConflictView, EntityView};
+use crate::disclosure::{ConflictView, DisclosurePolicy, EntityView};
 use crate::error::ServiceError;
 use crate::notify::{ChangeOf, Notified, fan_out};
 
@@ -54,7 +54,7 @@ pub struct DeleteOutcome {
 
 fn refusal(
     r: WriteRefusal,
-    service: &ServiceConfigView<'_>,
+    disclosure: &DisclosurePolicy,
     caller: &PartyId,
     parties: &BTreeMap<PartyId, Party>,
     intersecting: &[Entity],
@@ -75,20 +75,11 @@ fn refusal(
                 .iter()
                 .filter_map(|c| {
                     let other = intersecting.iter().find(|e| e.id == c.with.id)?;
-                    Some(
-                        service
-                            .disclosure
-                            .conflict(caller, c, other, parties.get(&other.owner)),
-                    )
+                    Some(disclosure.conflict(caller, c, other, parties.get(&other.owner)))
                 })
                 .collect(),
         ),
     }
-}
-
-/// The parts of the configuration the refusal mapping needs.
-struct ServiceConfigView<'a> {
-    disclosure: &'a crate::DisclosurePolicy,
 }
 
 /// The owners' party records of `entities`, for disclosure grants.
@@ -146,9 +137,6 @@ impl<S: Store> Service<S> {
         let key: Key = req.key.iter().cloned().collect();
         let new_ovn = self.ovns.next();
         let now = self.clock.now();
-        let cfg = ServiceConfigView {
-            disclosure: &self.config.disclosure,
-        };
         self.store.transact(&mut |tx| {
             let current = tx.entity(&req.id)?;
             let intersecting = tx.entities_intersecting(&volumes)?;
@@ -167,7 +155,13 @@ impl<S: Store> Service<S> {
                 self.config.key_policy,
             ) {
                 let parties = owners(&*tx, &intersecting)?;
-                return Err(refusal(r, &cfg, &caller.party, &parties, &intersecting));
+                return Err(refusal(
+                    r,
+                    &self.config.disclosure,
+                    &caller.party,
+                    &parties,
+                    &intersecting,
+                ));
             }
             let entity = apply_write(current.as_ref(), write, new_ovn.clone());
             tx.put_entity(entity.clone())?;
@@ -220,13 +214,16 @@ impl<S: Store> Service<S> {
     ) -> Result<DeleteOutcome, ServiceError> {
         caller.require(SCOPE_WRITE)?;
         let now = self.clock.now();
-        let cfg = ServiceConfigView {
-            disclosure: &self.config.disclosure,
-        };
         self.store.transact(&mut |tx| {
             let current = tx.entity(&id)?;
             if let Err(r) = check_delete(current.as_ref(), &id, &ovn, &caller.party) {
-                return Err(refusal(r, &cfg, &caller.party, &BTreeMap::new(), &[]));
+                return Err(refusal(
+                    r,
+                    &self.config.disclosure,
+                    &caller.party,
+                    &BTreeMap::new(),
+                    &[],
+                ));
             }
             let Some(old) = current else {
                 return Err(ServiceError::NotFound(format!("entity {id}")));
