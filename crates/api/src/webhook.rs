@@ -31,9 +31,14 @@ fn post(agent: &ureq::Agent, d: &Delivery) -> bool {
     }
 }
 
-/// One pass: deliver what is due, record the outcomes. Returns how many were attempted.
+/// Deliveries claimed per pass: few enough that posting them (10 s timeout each) mostly ends
+/// within the claim's lease.
+const CLAIM: usize = 16;
+
+/// One pass: claim what is due, deliver it, record the outcomes. Returns how many were
+/// attempted.
 fn deliver_due<S: Store>(service: &Service<S>, agent: &ureq::Agent) -> usize {
-    let due = match service.due_deliveries(64) {
+    let due = match service.claim_due_deliveries(CLAIM) {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(error = %e, "reading the outbox");

@@ -14,6 +14,15 @@ pub struct ServeArgs {
     /// Data directory of the embedded store (created if absent).
     #[arg(long, value_name = "DIR", env = "DECONFLICT_DATA")]
     pub data: Option<PathBuf>,
+    /// Keep the airspace in a PostgreSQL-compatible database instead of the data directory
+    /// (postgres://user@host:port/db; PostgreSQL, CockroachDB or YugabyteDB), shared with any
+    /// number of other nodes. Run `deconflict migrate --store URL` first.
+    #[arg(long, value_name = "URL", env = "DECONFLICT_STORE")]
+    pub store: Option<String>,
+    /// Seconds a node's claim on a webhook delivery keeps other nodes from posting it (default
+    /// 60); a delivery of a node that died is posted by another after this.
+    #[arg(long, value_name = "SECS", env = "DECONFLICT_DELIVERY_LEASE")]
+    pub delivery_lease: Option<u64>,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", env = "DECONFLICT_LISTEN")]
     pub listen: Option<SocketAddr>,
@@ -35,8 +44,8 @@ pub struct ServeArgs {
     /// 5 km²). Lower is coarser.
     #[arg(long, value_name = "RES", env = "DECONFLICT_H3_RESOLUTION")]
     pub h3_resolution: Option<u8>,
-    /// TOML file with any of: data, listen, jwt_public_keys, jwks, audience, h3_resolution,
-    /// log_json.
+    /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
+    /// audience, h3_resolution, log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -49,6 +58,8 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data: Option<PathBuf>,
+    store: Option<String>,
+    delivery_lease: Option<u64>,
     listen: Option<SocketAddr>,
     #[serde(default)]
     jwt_public_keys: Vec<PathBuf>,
@@ -64,6 +75,10 @@ struct FileConfig {
 pub struct ServeConfig {
     /// Data directory.
     pub data: PathBuf,
+    /// The database URL, when the store is PostgreSQL-compatible rather than embedded.
+    pub store: Option<String>,
+    /// The webhook delivery lease.
+    pub delivery_lease: std::time::Duration,
     /// Listen address.
     pub listen: SocketAddr,
     /// PEM public keys.
@@ -84,6 +99,23 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_AUDIENCE: &str = "deconflict";
 /// The default H3 resolution of coarse footprints.
 pub const DEFAULT_H3_RESOLUTION: u8 = 7;
+/// The default webhook delivery lease, seconds.
+pub const DEFAULT_DELIVERY_LEASE_S: u64 = 60;
+
+/// Checks that a store URL names a database this binary can use.
+///
+/// # Errors
+/// Anything but a `postgres://` or `postgresql://` URL.
+pub fn check_store_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "--store must be a postgres:// or postgresql:// URL (PostgreSQL, CockroachDB or \
+             YugabyteDB); for the embedded store give --data DIR instead"
+        )
+    }
+}
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
@@ -113,7 +145,20 @@ impl ServeArgs {
             .unwrap_or(DEFAULT_H3_RESOLUTION);
         let h3_resolution = h3o::Resolution::try_from(res)
             .map_err(|_| anyhow::anyhow!("h3_resolution must be 0 to 15, got {res}"))?;
+        let store = self.store.or(file.store);
+        if let Some(url) = &store {
+            check_store_url(url)?;
+        }
+        let lease = self
+            .delivery_lease
+            .or(file.delivery_lease)
+            .unwrap_or(DEFAULT_DELIVERY_LEASE_S);
+        if lease == 0 {
+            anyhow::bail!("delivery_lease must be at least 1 second");
+        }
         Ok(ServeConfig {
+            store,
+            delivery_lease: std::time::Duration::from_secs(lease),
             h3_resolution,
             data: self
                 .data
@@ -144,6 +189,8 @@ mod tests {
     fn args(config: Option<PathBuf>) -> ServeArgs {
         ServeArgs {
             data: None,
+            store: None,
+            delivery_lease: None,
             listen: None,
             jwt_public_keys: vec![],
             jwks: None,
@@ -189,6 +236,12 @@ mod tests {
         let mut a = args(None);
         a.h3_resolution = Some(16);
         assert!(a.merge().unwrap_err().to_string().contains("0 to 15"));
+        let mut a = args(None);
+        a.store = Some("mysql://root@localhost/db".into());
+        assert!(a.merge().unwrap_err().to_string().contains("postgres://"));
+        let mut a = args(None);
+        a.delivery_lease = Some(0);
+        assert!(a.merge().unwrap_err().to_string().contains("at least 1"));
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "audiense = \"typo\"").unwrap();
         let e = format!("{:#}", args(Some(f.path().to_owned())).merge().unwrap_err());

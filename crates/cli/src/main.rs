@@ -29,7 +29,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the API over the embedded store in a data directory.
+    /// Serve the API over the embedded store in a data directory, or a PostgreSQL-compatible
+    /// database shared with other nodes (--store).
     ///
     /// Tokens are verified with the public keys given (RS256 or ES256); every setting can also
     /// come from a DECONFLICT_* variable or a TOML file (--config).
@@ -37,6 +38,9 @@ enum Command {
     /// Serve with a development key and a demo scenario loaded, printing the URL and a token
     /// per demo party. For trying the API; not for a deployment.
     Demo(DemoArgs),
+    /// Create or upgrade the schema of a PostgreSQL-compatible store (`serve --store` refuses a
+    /// database that is not at its version).
+    Migrate(MigrateArgs),
     /// Mint a token with the development key of a data directory (for demos and tests only:
     /// a deployment verifies tokens from its own identity provider).
     Token(TokenArgs),
@@ -134,6 +138,20 @@ struct DemoArgs {
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
+    /// Keep the airspace in this PostgreSQL-compatible database (migrated first) instead of the
+    /// data directory, which then holds only the development key.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Seconds a node's claim on a webhook delivery lasts (default 60).
+    #[arg(long, value_name = "SECS")]
+    delivery_lease: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// The database: postgres://user@host:port/db (PostgreSQL, CockroachDB or YugabyteDB).
+    #[arg(long, value_name = "URL", env = "DECONFLICT_STORE")]
+    store: String,
 }
 
 #[derive(Debug, Args)]
@@ -279,9 +297,61 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.merge()?;
     init_logs(config.log_json);
     let verifier = serve::verifier(&config)?;
-    let service = serve::open_service(&config)?;
-    runtime()?.block_on(serve::serve(service, verifier, config.listen, |addr| {
-        tracing::info!("deconflict serving on http://{addr}");
+    let ready = |addr| tracing::info!("deconflict serving on http://{addr}");
+    match serve::open_service(&config)? {
+        serve::Opened::Embedded(s) => {
+            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
+        }
+        serve::Opened::Postgres(s) => {
+            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
+        }
+    }
+}
+
+fn run_migrate(args: &MigrateArgs) -> anyhow::Result<()> {
+    config::check_store_url(&args.store)?;
+    let done = deconflict_store::postgres::migrate(&args.store).context("migrating")?;
+    let mut out = std::io::stdout().lock();
+    if done.from == done.to {
+        writeln!(out, "schema already at version {}", done.to)
+    } else {
+        writeln!(
+            out,
+            "schema migrated from version {} to {}",
+            done.from, done.to
+        )
+    }
+    .context("writing the report")
+}
+
+/// Seeds the scenario and serves, on whichever store.
+fn demo_on<S: deconflict_store::Store>(
+    service: std::sync::Arc<deconflict_service::Service<S>>,
+    verifier: deconflict_api::auth::Verifier,
+    args: &DemoArgs,
+    tokens: &[(String, String)],
+) -> anyhow::Result<()> {
+    let seeded = demo::seed(&service, chrono::Utc::now())?;
+    let place = match &args.store {
+        Some(_) => "store: PostgreSQL".to_owned(),
+        None => format!("data: {}", args.data.display()),
+    };
+    runtime()?.block_on(serve::serve(service, verifier, args.listen, move |addr| {
+        let mut out = std::io::stdout().lock();
+        // The banner is best effort: the server runs even if stdout is closed.
+        let _ = writeln!(
+            out,
+            "deconflict demo serving on http://{addr}  ({place}, scenario {})",
+            if seeded { "loaded" } else { "already present" }
+        );
+        let _ = writeln!(
+            out,
+            "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
+        );
+        for (party, token) in tokens {
+            let _ = writeln!(out, "  {party}: {token}");
+        }
+        let _ = out.flush();
     }))
 }
 
@@ -293,8 +363,20 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let public = args.data.join("dev-key.pub.pem");
     key.write_public_key(&public)
         .context("writing the development public key")?;
+    if let Some(url) = &args.store {
+        // The demo is for trying things out: it brings the database up to date itself (`serve`
+        // only checks, and leaves migrating to `deconflict migrate`).
+        config::check_store_url(url)?;
+        deconflict_store::postgres::migrate(url).context("migrating the demo database")?;
+    }
+    let lease = args
+        .delivery_lease
+        .unwrap_or(config::DEFAULT_DELIVERY_LEASE_S)
+        .max(1);
     let config = ServeConfig {
         data: args.data.clone(),
+        store: args.store.clone(),
+        delivery_lease: Duration::from_secs(lease),
         listen: args.listen,
         jwt_public_keys: vec![public],
         jwks: None,
@@ -304,32 +386,11 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         log_json: args.log_json,
     };
     let verifier = serve::verifier(&config)?;
-    let service = serve::open_service(&config)?;
-    let seeded = demo::seed(&service, chrono::Utc::now())?;
     let tokens = demo::tokens(&key, &args.audience, Duration::from_secs(12 * 3600))?;
-    runtime()?.block_on(serve::serve(
-        service,
-        verifier,
-        config.listen,
-        move |addr| {
-            let mut out = std::io::stdout().lock();
-            // The banner is best effort: the server runs even if stdout is closed.
-            let _ = writeln!(
-                out,
-                "deconflict demo serving on http://{addr}  (data: {}, scenario {})",
-                args.data.display(),
-                if seeded { "loaded" } else { "already present" }
-            );
-            let _ = writeln!(
-                out,
-                "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
-            );
-            for (party, token) in &tokens {
-                let _ = writeln!(out, "  {party}: {token}");
-            }
-            let _ = out.flush();
-        },
-    ))
+    match serve::open_service(&config)? {
+        serve::Opened::Embedded(s) => demo_on(s, verifier, &args, &tokens),
+        serve::Opened::Postgres(s) => demo_on(s, verifier, &args, &tokens),
+    }
 }
 
 fn run_token(args: TokenArgs) -> anyhow::Result<()> {
@@ -349,6 +410,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => run_serve(args),
         Command::Demo(args) => run_demo(args),
+        Command::Migrate(args) => run_migrate(&args),
         Command::Token(args) => run_token(args),
         Command::Bench(BenchCommand::Theatre(args)) => bench_theatre(args),
         Command::Check(args) => commands::exit(commands::check::run(&args.file, args.json)),

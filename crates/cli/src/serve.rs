@@ -9,29 +9,52 @@ use deconflict_api::auth::{AuthConfig, Verifier};
 use deconflict_api::request_metrics::{REQUEST_DURATION, REQUEST_DURATION_BUCKETS_S};
 use deconflict_api::{AppState, router};
 use deconflict_service::{DisclosurePolicy, RandomOvns, Service, ServiceConfig, SystemClock};
+use deconflict_store::Store;
 use deconflict_store::embedded::EmbeddedStore;
+use deconflict_store::postgres::{PostgresOptions, PostgresStore};
 use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 
+/// The service over whichever store the settings name (the `Store` trait has generic methods, so
+/// the choice is made here once and everything above is generic).
+pub enum Opened {
+    /// The embedded store in the data directory.
+    Embedded(Arc<Service<EmbeddedStore>>),
+    /// A PostgreSQL-compatible database.
+    Postgres(Arc<Service<PostgresStore>>),
+}
+
 /// Opens the store and builds the service over it.
-pub fn open_service(config: &ServeConfig) -> anyhow::Result<Arc<Service<EmbeddedStore>>> {
+pub fn open_service(config: &ServeConfig) -> anyhow::Result<Opened> {
+    if let Some(url) = &config.store {
+        let store = PostgresStore::open(url, PostgresOptions::default())
+            .context("opening the PostgreSQL store")?;
+        return Ok(Opened::Postgres(service_over(store, config)));
+    }
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("creating the data directory {}", config.data.display()))?;
     let store = EmbeddedStore::open(&config.data)
         .with_context(|| format!("opening the store in {}", config.data.display()))?;
-    Ok(Arc::new(Service::new(
+    Ok(Opened::Embedded(service_over(store, config)))
+}
+
+fn service_over<S: Store>(store: S, config: &ServeConfig) -> Arc<Service<S>> {
+    let lease = chrono::Duration::from_std(config.delivery_lease)
+        .unwrap_or_else(|_| chrono::Duration::seconds(60));
+    Arc::new(Service::new(
         store,
         ServiceConfig {
             disclosure: DisclosurePolicy {
                 h3_resolution: config.h3_resolution,
                 ..DisclosurePolicy::default()
             },
+            delivery_lease: lease,
             ..ServiceConfig::default()
         },
         Arc::new(SystemClock),
         Arc::new(RandomOvns),
-    )))
+    ))
 }
 
 /// Builds the token verifier from the merged settings.
@@ -77,8 +100,8 @@ async fn shutdown_signal() {
 }
 
 /// Serves until a shutdown signal. `ready` is called with the bound address once listening.
-pub async fn serve(
-    service: Arc<Service<EmbeddedStore>>,
+pub async fn serve<S: Store>(
+    service: Arc<Service<S>>,
     verifier: Verifier,
     listen: std::net::SocketAddr,
     ready: impl FnOnce(std::net::SocketAddr),

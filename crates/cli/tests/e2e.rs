@@ -1,6 +1,9 @@
 //! End-to-end tests of the native API against the real binary on loopback: the key rule, compare
 //! and swap, the authentication matrix, disclosure, subscriptions and the inbox, a 16-client race
 //! over 200 rounds, and kill -9 during a write storm.
+//!
+//! Every test runs twice, on the embedded store and on PostgreSQL (`on_both_stores!` at the end):
+//! the same suite, not a copy.
 
 #![allow(
     clippy::expect_used,
@@ -12,7 +15,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use common::{Server, box_volume, call, dev_key, new_id};
+use common::{Backend, Place, Server, box_volume, call, dev_key, new_id};
 use serde_json::{Value, json};
 
 fn op_url(s: &Server, id: &str) -> String {
@@ -38,10 +41,9 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temp dir")
 }
 
-#[test]
-fn the_key_rule_refuses_an_unknowing_claim_then_accepts_a_knowing_one() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn the_key_rule_refuses_an_unknowing_claim_then_accepts_a_knowing_one(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let v = box_volume(40.00, 30.00, 40.10, 30.10, (0.0, 1000.0), 0, 2);
     let a = put_op(&s, "northern-air-force", &new_id(), &v, &[], None);
     assert_eq!(a.status, 201, "{}", a.text);
@@ -74,10 +76,9 @@ fn the_key_rule_refuses_an_unknowing_claim_then_accepts_a_knowing_one() {
     assert_eq!(accepted.body["conflicts"].as_array().map(Vec::len), Some(1));
 }
 
-#[test]
-fn updates_and_deletes_are_compare_and_swap_on_the_ovn() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn updates_and_deletes_are_compare_and_swap_on_the_ovn(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let id = new_id();
     let v = box_volume(41.0, 31.0, 41.1, 31.1, (0.0, 100.0), 0, 1);
     let first = put_op(&s, "relief-agency", &id, &v, &[], None);
@@ -137,10 +138,9 @@ fn craft(data: &std::path::Path, claims: &Value) -> String {
     .expect("signs")
 }
 
-#[test]
-fn every_unauthenticated_or_unauthorised_write_is_refused_and_changes_nothing() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn every_unauthenticated_or_unauthorised_write_is_refused_and_changes_nothing(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let id = new_id();
     let v = box_volume(42.0, 32.0, 42.1, 32.1, (0.0, 100.0), 0, 1);
     let created = put_op(&s, "northern-air-force", &id, &v, &[], None);
@@ -237,10 +237,9 @@ fn every_unauthenticated_or_unauthorised_write_is_refused_and_changes_nothing() 
     );
 }
 
-#[test]
-fn another_party_never_sees_the_exact_footprint() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn another_party_never_sees_the_exact_footprint(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     // Distinctive coordinates that must not appear in anything the other party receives.
     let secret = json!({
         "footprint": {"type": "polygon", "vertices": [[43.012345, 33.012345], [43.098765, 33.011111], [43.087654, 33.091234], [43.013579, 33.086420]]},
@@ -304,10 +303,9 @@ fn another_party_never_sees_the_exact_footprint() {
     assert!(own.text.contains("43.012345"));
 }
 
-#[test]
-fn a_subscriber_is_told_and_acknowledges() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn a_subscriber_is_told_and_acknowledges(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let observer = s.token("observer-mission");
     let sub = call(
         "PUT",
@@ -361,10 +359,9 @@ fn a_subscriber_is_told_and_acknowledges() {
 }
 
 /// 16 clients claim overlapping airspace with the same stale key: exactly one wins, every round.
-#[test]
-fn sixteen_racing_clients_never_both_claim_the_same_airspace() {
-    let dir = tmp();
-    let s = Arc::new(Server::demo(dir.path()));
+fn sixteen_racing_clients_never_both_claim_the_same_airspace(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Arc::new(Server::demo_at(&place));
     let parties = [
         "northern-air-force",
         "southern-air-force",
@@ -403,12 +400,12 @@ fn sixteen_racing_clients_never_both_claim_the_same_airspace() {
 
 /// A write storm, `kill -9` at a random moment, restart: every acknowledged write is there, and
 /// every operation there is whole (both of its volumes). 20 rounds.
-#[test]
-fn kill_9_loses_no_acknowledged_write_and_leaves_nothing_half_written() {
+#[allow(clippy::print_stderr, reason = "the test reports how much it checked")]
+fn kill_9_loses_no_acknowledged_write_and_leaves_nothing_half_written(backend: Backend) {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let dir = tmp();
+    let place = Place::new(backend);
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move || {
         seed ^= seed << 13;
@@ -418,7 +415,7 @@ fn kill_9_loses_no_acknowledged_write_and_leaves_nothing_half_written() {
     };
     let mut acknowledged: Vec<(String, u64)> = Vec::new();
     for round in 0..20u64 {
-        let mut server = Server::demo(dir.path());
+        let mut server = Server::demo_at(&place);
         let base = server.base.clone();
         let token = server.token("northern-air-force");
         let stop = Arc::new(AtomicBool::new(false));
@@ -475,7 +472,7 @@ fn kill_9_loses_no_acknowledged_write_and_leaves_nothing_half_written() {
 
         // Restart on the same data; check this round's acknowledged writes (and, in the last
         // round, every round's).
-        let server = Server::demo(dir.path());
+        let server = Server::demo_at(&place);
         let token = server.token("northern-air-force");
         let check = if round == 19 {
             &acknowledged
@@ -575,10 +572,9 @@ fn receiver() -> (String, Received) {
     (url, got)
 }
 
-#[test]
-fn a_webhook_subscriber_receives_the_change_again_after_a_failure() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn a_webhook_subscriber_receives_the_change_again_after_a_failure(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let (url, got) = receiver();
     let observer = s.token("observer-mission");
     let sub = call(
@@ -616,10 +612,9 @@ fn a_webhook_subscriber_receives_the_change_again_after_a_failure() {
     assert_eq!(got[1].1["recipient"], "observer-mission");
 }
 
-#[test]
-fn requests_are_counted_in_metrics_by_route_template() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn requests_are_counted_in_metrics_by_route_template(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let id = new_id();
     let read = call(
         "GET",
@@ -649,10 +644,9 @@ fn requests_are_counted_in_metrics_by_route_template() {
 
 /// A grant of full disclosure shows the grantee the exact footprint; without it the conflicts
 /// endpoint shows the other's operation coarse, plus only the clipped common part.
-#[test]
-fn full_disclosure_is_granted_by_the_owner_alone() {
-    let dir = tmp();
-    let s = Server::demo(dir.path());
+fn full_disclosure_is_granted_by_the_owner_alone(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::demo_at(&place);
     let id = new_id();
     let v = box_volume(48.011111, 38.011111, 48.2, 38.2, (0.0, 1000.0), 0, 4);
     let a = put_op(&s, "northern-air-force", &id, &v, &[], None);
@@ -721,3 +715,28 @@ fn full_disclosure_is_granted_by_the_owner_alone() {
     );
     assert_eq!(third.body["disclosure"], "coarse");
 }
+
+/// One `#[test]` per store for each test above.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
+        }
+    };
+}
+
+on_both_stores!(
+    the_key_rule_refuses_an_unknowing_claim_then_accepts_a_knowing_one,
+    updates_and_deletes_are_compare_and_swap_on_the_ovn,
+    every_unauthenticated_or_unauthorised_write_is_refused_and_changes_nothing,
+    another_party_never_sees_the_exact_footprint,
+    a_subscriber_is_told_and_acknowledges,
+    sixteen_racing_clients_never_both_claim_the_same_airspace,
+    kill_9_loses_no_acknowledged_write_and_leaves_nothing_half_written,
+    a_webhook_subscriber_receives_the_change_again_after_a_failure,
+    requests_are_counted_in_metrics_by_route_template,
+    full_disclosure_is_granted_by_the_owner_alone,
+);

@@ -3,7 +3,7 @@
 //! the API layer's.
 
 use chrono::Duration;
-use deconflict_store::{Attempt, Delivery, Store};
+use deconflict_store::{Attempt, Delivery, Store, StoreError};
 
 use crate::Service;
 use crate::error::ServiceError;
@@ -17,13 +17,23 @@ pub fn backoff(failures: u32) -> Duration {
 }
 
 impl<S: Store> Service<S> {
-    /// Deliveries due now, oldest first.
+    /// Deliveries due now, oldest first, at most `limit`, claimed for this node: none of them is
+    /// due again for the delivery lease, so that other nodes sharing the store leave them alone
+    /// — unless this node dies before recording the outcome, when another posts them after the
+    /// lease (at least once; receivers drop duplicates by `Idempotency-Key`).
     ///
     /// # Errors
     /// The store's.
-    pub fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, ServiceError> {
+    pub fn claim_due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, ServiceError> {
         let now = self.clock.now();
-        Ok(self.store.read(&mut |v| v.due_deliveries(now, limit))?)
+        let until = now + self.config.delivery_lease;
+        Ok(self.store.transact(&mut |tx| {
+            let due = tx.due_deliveries(now, limit)?;
+            for d in &due {
+                tx.record_attempt(d.notification.id, Attempt::Claimed { until })?;
+            }
+            Ok::<_, StoreError>(due)
+        })?)
     }
 
     /// Records the outcome of posting `delivery`: delivered, retried later, or given up.

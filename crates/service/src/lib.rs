@@ -74,6 +74,9 @@ pub struct ServiceConfig {
     pub disclosure: DisclosurePolicy,
     /// Most notifications returned by one inbox page.
     pub inbox_page: usize,
+    /// How long a node's claim on a webhook delivery keeps other nodes from posting it; after
+    /// it, a delivery whose node died is posted by another.
+    pub delivery_lease: chrono::Duration,
 }
 
 impl Default for ServiceConfig {
@@ -83,6 +86,7 @@ impl Default for ServiceConfig {
             key_policy: KeyPolicy::default(),
             disclosure: DisclosurePolicy::default(),
             inbox_page: 500,
+            delivery_lease: chrono::Duration::seconds(60),
         }
     }
 }

@@ -6,10 +6,12 @@
 //! runs inside it, against the state it commits to. This is the split of the InterUSS DSS's
 //! `Interact`/`Transact` (its `pkg/store/store.go`).
 //!
-//! Implementations: [`embedded`] (redb in a data directory, the default) and, later, PostgreSQL.
+//! Implementations: [`embedded`] (redb in a data directory, the default) and [`postgres`]
+//! (PostgreSQL, CockroachDB or YugabyteDB, shared by several nodes).
 //! `testing` holds the conformance suite every implementation must pass.
 
 pub mod embedded;
+pub mod postgres;
 pub mod testing;
 
 use std::sync::Arc;
@@ -76,6 +78,13 @@ pub enum Attempt {
     },
     /// Failed for good (too many attempts): kept in the inbox, dropped from the outbox.
     GaveUp,
+    /// A node is about to attempt it: not due again before `until` (a lease, so that several
+    /// nodes sharing a store do not all post it; if the node dies, another posts it after
+    /// `until`). Not counted as an attempt.
+    Claimed {
+        /// The end of the lease.
+        until: DateTime<Utc>,
+    },
 }
 
 /// Reads, inside [`Store::read`] or [`Store::transact`]. Within a transaction a read sees that

@@ -16,6 +16,44 @@ use std::time::{Duration, Instant};
 use deconflict_api::auth::DevKey;
 use serde_json::{Value, json};
 
+/// Which store a test's server keeps the airspace in: every HTTP test runs on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded store in the data directory.
+    Embedded,
+    /// A fresh database on the test PostgreSQL server (`DECONFLICT_TEST_POSTGRES`).
+    Postgres,
+}
+
+/// Where a test's servers keep their state: a data directory (the development key, and the
+/// embedded store) and, for [`Backend::Postgres`], a database. Outlives the servers, so that a
+/// restarted or second server finds the same airspace.
+pub struct Place {
+    pub dir: tempfile::TempDir,
+    pub db: Option<deconflict_store::postgres::testing::TempDatabase>,
+}
+
+impl Place {
+    /// A fresh place for `backend`; panics naming the cause when no PostgreSQL server answers
+    /// (the PostgreSQL tests fail, they are never skipped).
+    pub fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let db = match backend {
+            Backend::Embedded => None,
+            Backend::Postgres => Some(
+                deconflict_store::postgres::testing::TempDatabase::new()
+                    .expect("a PostgreSQL test database (is the server of DECONFLICT_TEST_POSTGRES running?)"),
+            ),
+        };
+        Self { dir, db }
+    }
+
+    /// The `--store` URL, if any.
+    pub fn store(&self) -> Option<&str> {
+        self.db.as_ref().map(|d| d.url())
+    }
+}
+
 /// A running server.
 pub struct Server {
     pub child: Child,
@@ -27,9 +65,25 @@ pub struct Server {
 impl Server {
     /// `deconflict demo` on a fresh (or given) data directory and port 0; waits for the banner.
     pub fn demo(data: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_deconflict"))
+        Self::start(data, None, &[])
+    }
+
+    /// `deconflict demo` on a place (its directory, and its database if any).
+    pub fn demo_at(place: &Place) -> Self {
+        Self::start(place.dir.path(), place.store(), &[])
+    }
+
+    /// `deconflict demo` on a data directory and optional database, with extra flags.
+    pub fn start(data: &Path, store: Option<&str>, extra: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_deconflict"));
+        command
             .args(["demo", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .args(extra);
+        if let Some(url) = store {
+            command.args(["--store", url]);
+        }
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -43,6 +97,11 @@ impl Server {
         while Instant::now() < deadline {
             let Some(Ok(line)) = lines.next() else { break };
             if let Some(rest) = line.split("serving on ").nth(1) {
+                assert_eq!(
+                    rest.contains("store: PostgreSQL"),
+                    store.is_some(),
+                    "the server uses the store asked for: {line}"
+                );
                 base = rest.split_whitespace().next().map(str::to_owned);
             } else if let Some((party, token)) = line.trim().split_once(": ")
                 && token.starts_with("ey")

@@ -45,7 +45,7 @@
 //! notifications is for the service to decide (there is no deletion of them in the trait yet).
 
 mod overlay;
-mod records;
+pub(crate) mod records;
 mod state;
 #[cfg(test)]
 mod tests;

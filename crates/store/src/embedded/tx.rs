@@ -190,6 +190,10 @@ impl Tx for TxContext<'_> {
                 entry.next_attempt_at = at;
                 Some(entry)
             }
+            Attempt::Claimed { until } => {
+                entry.next_attempt_at = until;
+                Some(entry)
+            }
         };
         self.own.outbox.set(0, id, next);
         Ok(())
