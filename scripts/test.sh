@@ -18,6 +18,10 @@ for component in rustfmt clippy; do
     fi
 done
 
+say "PostgreSQL for the tests of the PostgreSQL store"
+./scripts/ensure-postgres.sh
+export DECONFLICT_TEST_POSTGRES="${DECONFLICT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 

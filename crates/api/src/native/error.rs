@@ -192,8 +192,21 @@ impl IntoResponse for ApiError {
                 }
                 .respond()
             }
-            Self::Service(E::Store(e @ StoreError::Contention { .. })) => {
-                internal(StatusCode::SERVICE_UNAVAILABLE, "Busy, retry", &e)
+            Self::Service(E::Store(StoreError::Contention { attempts })) => {
+                // Not a fault: concurrent writes to the same airspace kept colliding. Nothing
+                // was written; the client may simply retry.
+                tracing::warn!(attempts, "transaction gave up under contention");
+                let mut resp = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Busy, retry",
+                    format!(
+                        "concurrent writes to the same airspace kept colliding: nothing was \
+                         written after {attempts} attempts; retry shortly"
+                    ),
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                resp
             }
             Self::Service(E::Store(
                 e @ (StoreError::Unavailable { .. }
@@ -217,5 +230,27 @@ impl IntoResponse for ApiError {
                 internal(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", &detail)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exhausted_retries_are_a_503_with_retry_after_not_a_500() {
+        let resp = ApiError::Service(ServiceError::Store(StoreError::Contention { attempts: 20 }))
+            .into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            resp.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("1"))
+        );
+        let resp = ApiError::Service(ServiceError::Store(StoreError::Unavailable {
+            doing: "committing (the outcome is unknown)".into(),
+            detail: "connection closed".into(),
+        }))
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }
