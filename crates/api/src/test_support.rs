@@ -7,41 +7,76 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, Response};
 use deconflict_service::{RandomOvns, Service, ServiceConfig, SystemClock};
+use deconflict_store::Store;
 use deconflict_store::embedded::EmbeddedStore;
+use deconflict_store::postgres::testing::TempDatabase;
 use tower::ServiceExt as _;
 
 use crate::auth::{DevKey, Verifier};
 use crate::{AppState, router};
 
-/// The router and the directory that holds its store (dropped with it).
+/// Which store an in-process test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestStore {
+    /// The embedded store in a temporary directory.
+    Embedded,
+    /// A fresh database on the test PostgreSQL server (`DECONFLICT_TEST_POSTGRES`).
+    Postgres,
+}
+
+/// The router and what holds its store (dropped with it).
 pub struct TestApp {
     pub router: Router,
     /// The development key the verifier trusts, to mint tokens.
     pub key: DevKey,
+    // The router (and its store) drop first, then the database and the directory.
+    _db: Option<TempDatabase>,
     _dir: tempfile::TempDir,
 }
 
+fn state_over<S: Store>(store: S, key: &DevKey) -> AppState<S> {
+    let service = Service::new(
+        store,
+        ServiceConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(RandomOvns),
+    );
+    let verifier =
+        Verifier::with_keys("deconflict-test", 30, &[&key.public_key_pem()], None).unwrap();
+    AppState {
+        service: Arc::new(service),
+        verifier: Arc::new(verifier),
+    }
+}
+
 impl TestApp {
-    /// A fresh application; `/metrics` renders `metrics`.
+    /// A fresh application on the embedded store; `/metrics` renders `metrics`.
     pub fn new(metrics: &'static str) -> Self {
+        Self::on(TestStore::Embedded, metrics)
+    }
+
+    /// A fresh application on `store`; `/metrics` renders `metrics`. Panics naming the cause when
+    /// no PostgreSQL server answers: the tests fail, they are not skipped.
+    pub fn on(store: TestStore, metrics: &'static str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(dir.path()).unwrap();
-        let service = Service::new(
-            store,
-            ServiceConfig::default(),
-            Arc::new(SystemClock),
-            Arc::new(RandomOvns),
-        );
         let key = DevKey::load_or_create(&dir.path().join("dev-key.pem")).unwrap();
-        let verifier =
-            Verifier::with_keys("deconflict-test", 30, &[&key.public_key_pem()], None).unwrap();
-        let state = AppState {
-            service: Arc::new(service),
-            verifier: Arc::new(verifier),
+        let render = Arc::new(move || metrics.to_owned());
+        let (router, db) = match store {
+            TestStore::Embedded => {
+                let store = EmbeddedStore::open(dir.path()).unwrap();
+                (router(state_over(store, &key), render), None)
+            }
+            TestStore::Postgres => {
+                let db = TempDatabase::new()
+                    .expect("a PostgreSQL test database (is DECONFLICT_TEST_POSTGRES running?)");
+                let store = db.open().unwrap();
+                (router(state_over(store, &key), render), Some(db))
+            }
         };
         Self {
-            router: router(state, Arc::new(move || metrics.to_owned())),
+            router,
             key,
+            _db: db,
             _dir: dir,
         }
     }
