@@ -716,6 +716,33 @@ fn full_disclosure_is_granted_by_the_owner_alone(backend: Backend) {
     assert_eq!(third.body["disclosure"], "coarse");
 }
 
+/// SIGTERM: the server finishes, closes its store and exits 0 (no panic on the way out).
+fn a_terminated_server_exits_cleanly(backend: Backend) {
+    let place = Place::new(backend);
+    let mut s = Server::demo_at(&place);
+    let read = call(
+        "GET",
+        &op_url(&s, &new_id()),
+        Some(&s.token("observer-mission")),
+        None,
+    );
+    assert_eq!(read.status, 404, "{}", read.text);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().expect("waits") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running 20 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
 /// One `#[test]` per store for each test above.
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
@@ -739,4 +766,5 @@ on_both_stores!(
     a_webhook_subscriber_receives_the_change_again_after_a_failure,
     requests_are_counted_in_metrics_by_route_template,
     full_disclosure_is_granted_by_the_owner_alone,
+    a_terminated_server_exits_cleanly,
 );

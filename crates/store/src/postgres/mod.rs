@@ -82,7 +82,8 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// The store on a PostgreSQL-compatible database.
 pub struct PostgresStore {
-    pool: Pool,
+    /// `Some` until dropped.
+    pool: Option<Pool>,
     resolution: Resolution,
     options: PostgresOptions,
 }
@@ -264,7 +265,7 @@ impl PostgresStore {
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| unavailable("opening the connection pool", e))?;
         Ok(Self {
-            pool,
+            pool: Some(pool),
             resolution,
             options,
         })
@@ -289,6 +290,8 @@ impl PostgresStore {
         for attempt in 1..=attempts {
             let mut conn = self
                 .pool
+                .as_ref()
+                .ok_or(StoreError::Closed)?
                 .get()
                 .map_err(|e| unavailable("taking a database connection", e))?;
             let started = conn
@@ -336,6 +339,17 @@ impl PostgresStore {
             }
         }
         Err(StoreError::Contention { attempts }.into())
+    }
+}
+
+impl Drop for PostgresStore {
+    /// Closes the connections on a thread of their own: the synchronous driver runs a small
+    /// runtime per connection, which must not be shut down from inside an async task (the last
+    /// handle of a server's store drops in one at shutdown).
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
     }
 }
 
