@@ -202,10 +202,18 @@ struct TheatreArgs {
     #[arg(long, value_name = "URL", env = "DECONFLICT_POSTGIS_URL")]
     postgis: Option<String>,
     /// Run the workload through a running server's API at this base URL instead (the ops are
-    /// filed by 16 concurrent writers; the queries run single-client, checked against the
-    /// in-process index and compared with a do-nothing axum handler on this machine).
-    #[arg(long, value_name = "URL", requires = "token")]
-    url: Option<String>,
+    /// filed by concurrent writers; the queries run single-client, then from --query-clients
+    /// concurrent clients, checked against the in-process index and compared with a do-nothing
+    /// axum handler on this machine). Repeat it, or separate URLs with commas, for several nodes
+    /// of one store: writer and client i use URL i mod n, the single client alternates.
+    #[arg(long, value_name = "URL", requires = "token", value_delimiter = ',')]
+    url: Vec<String>,
+    /// Concurrent writers filing the ops, with --url.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    writers: usize,
+    /// Concurrent clients of the second query pass, with --url.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    query_clients: usize,
     /// Bearer token (deconflict.write) for --url, e.g. from `deconflict token`.
     #[arg(long, value_name = "TOKEN", env = "DECONFLICT_TOKEN")]
     token: Option<String>,
@@ -214,13 +222,19 @@ struct TheatreArgs {
     json: bool,
 }
 
-fn bench_http(args: TheatreArgs, url: String, token: String) -> anyhow::Result<()> {
+fn bench_http(args: TheatreArgs, token: String) -> anyhow::Result<()> {
     let opts = deconflict_bench::http::HttpOptions {
-        url: url.trim_end_matches('/').to_owned(),
+        urls: args
+            .url
+            .iter()
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .collect(),
         token,
         ops: args.ops,
         queries: args.queries,
-        writers: 16,
+        writers: args.writers,
+        query_clients: args.query_clients,
     };
     let mut stderr = std::io::stderr();
     let report = deconflict_bench::http::run_http(&opts, &mut |line| {
@@ -241,8 +255,8 @@ fn bench_http(args: TheatreArgs, url: String, token: String) -> anyhow::Result<(
 }
 
 fn bench_theatre(args: TheatreArgs) -> anyhow::Result<()> {
-    if let (Some(url), Some(token)) = (args.url.clone(), args.token.clone()) {
-        return bench_http(args, url, token);
+    if let (false, Some(token)) = (args.url.is_empty(), args.token.clone()) {
+        return bench_http(args, token);
     }
     let opts = TheatreOptions {
         ops: args.ops,

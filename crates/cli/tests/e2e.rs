@@ -737,7 +737,10 @@ fn a_terminated_server_exits_cleanly(backend: Backend) {
         if let Some(status) = s.child.try_wait().expect("waits") {
             break status;
         }
-        assert!(std::time::Instant::now() < deadline, "still running 20 s after SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 20 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status after SIGTERM: {status}");

@@ -192,10 +192,13 @@ fn a_node_killed_mid_write_loses_no_acknowledged_write() {
     eprintln!("two-node kill -9 test: {total} acknowledged writes over 5 rounds, all present");
 }
 
+/// What a receiver got: when, the idempotency key, the body.
+type Received = Arc<Mutex<Vec<(Instant, String, Value)>>>;
+
 /// A receiver whose first request is read and then left hanging (as if the network or the
 /// receiver stalled); later ones get 200. Returns its URL and what it received: (time,
 /// idempotency key, body).
-fn stalling_receiver() -> (String, Arc<Mutex<Vec<(Instant, String, Value)>>>) {
+fn stalling_receiver() -> (String, Received) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
     let got = Arc::new(Mutex::new(Vec::new()));
