@@ -530,7 +530,7 @@ type Received = Arc<std::sync::Mutex<Vec<(String, Value)>>>;
 /// A loopback webhook receiver: answers 500 to the first request, 200 after; records each
 /// request's `Idempotency-Key` and JSON body.
 fn receiver() -> (String, Received) {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
     let got = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -538,26 +538,8 @@ fn receiver() -> (String, Received) {
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let (mut key, mut len) = (String::new(), 0usize);
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("idempotency-key:") {
-                    key = v.trim().to_owned();
-                }
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            seen.lock()
-                .expect("lock")
-                .push((key, serde_json::from_slice(&body).unwrap_or(Value::Null)));
+            let (key, body) = common::read_hook_request(&stream);
+            seen.lock().expect("lock").push((key, body));
             let status = if n == 0 {
                 "500 Internal Server Error"
             } else {

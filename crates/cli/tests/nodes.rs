@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
@@ -206,28 +206,8 @@ fn stalling_receiver() -> (String, Received) {
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let (mut key, mut len) = (String::new(), 0usize);
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("idempotency-key:") {
-                    key = v.trim().to_owned();
-                }
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            seen.lock().expect("lock").push((
-                Instant::now(),
-                key,
-                serde_json::from_slice(&body).unwrap_or(Value::Null),
-            ));
+            let (key, body) = common::read_hook_request(&stream);
+            seen.lock().expect("lock").push((Instant::now(), key, body));
             if n == 0 {
                 // Hold the connection open without answering.
                 std::thread::spawn(move || {

@@ -1,33 +1,33 @@
 -- deconflict schema 1. Only SQL that PostgreSQL, CockroachDB and YugabyteDB all accept:
 -- no PostGIS, no GiST, no sequences, no advisory locks, no LISTEN/NOTIFY (docs/scaling.md).
 
--- Live operations and zones. `cells` lists the H3 cells (at the resolution in
--- deconflict_settings) that cover every footprint, grown by one ring; the altitude and time
--- columns are the envelope of all volumes. They only pre-select: the exact 4D test is the core's,
--- in Rust, on the record in `body`.
+-- Live operations and zones. `keys` holds one key per (H3 cell, time bucket) the volumes touch
+-- (crates/store/src/postgres/cells.rs; the H3 resolution is in deconflict_settings); the
+-- altitude and time columns are the envelope of all volumes. They only pre-select: the exact 4D
+-- test is the core's, in Rust, on the record in `body`.
 CREATE TABLE IF NOT EXISTS entities (
     id UUID PRIMARY KEY,
     owner TEXT NOT NULL,
-    cells INT8[] NOT NULL,
+    keys INT8[] NOT NULL,
     alt_lo FLOAT8 NOT NULL,
     alt_hi FLOAT8 NOT NULL,
     t_start TIMESTAMPTZ NOT NULL,
     t_end TIMESTAMPTZ NOT NULL,
     body BYTEA NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entities_cells ON entities USING GIN (cells);
+CREATE INDEX IF NOT EXISTS entities_keys ON entities USING GIN (keys);
 
 CREATE TABLE IF NOT EXISTS subscriptions (
     id UUID PRIMARY KEY,
     owner TEXT NOT NULL,
-    cells INT8[] NOT NULL,
+    keys INT8[] NOT NULL,
     alt_lo FLOAT8 NOT NULL,
     alt_hi FLOAT8 NOT NULL,
     t_start TIMESTAMPTZ NOT NULL,
     t_end TIMESTAMPTZ NOT NULL,
     body BYTEA NOT NULL
 );
-CREATE INDEX IF NOT EXISTS subscriptions_cells ON subscriptions USING GIN (cells);
+CREATE INDEX IF NOT EXISTS subscriptions_keys ON subscriptions USING GIN (keys);
 CREATE INDEX IF NOT EXISTS subscriptions_owner ON subscriptions (owner, id);
 
 CREATE TABLE IF NOT EXISTS parties (
@@ -58,4 +58,4 @@ CREATE TABLE IF NOT EXISTS deconflict_settings (
     value INT8 NOT NULL
 );
 INSERT INTO deconflict_settings (name, value) VALUES ('next_notification_id', 1) ON CONFLICT (name) DO NOTHING;
-INSERT INTO deconflict_settings (name, value) VALUES ('cell_resolution', 6) ON CONFLICT (name) DO NOTHING;
+INSERT INTO deconflict_settings (name, value) VALUES ('cell_resolution', 7) ON CONFLICT (name) DO NOTHING;

@@ -240,3 +240,27 @@ pub fn box_volume(
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// Reads one HTTP request of a webhook delivery from `stream`: its `Idempotency-Key` and JSON
+/// body (`Null` if the body is not JSON).
+pub fn read_hook_request(stream: &std::net::TcpStream) -> (String, Value) {
+    use std::io::Read;
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let (mut key, mut len) = (String::new(), 0usize);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("idempotency-key:") {
+            key = v.trim().to_owned();
+        }
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; len];
+    let _ = reader.read_exact(&mut body);
+    (key, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}

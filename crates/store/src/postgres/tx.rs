@@ -17,7 +17,7 @@ use postgres::Row;
 use postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
-use super::cells::{self, MAX_QUERY_CELLS};
+use super::cells::{self, MAX_QUERY_KEYS};
 use super::{is_retryable, sql_error};
 use crate::embedded::records;
 use crate::{Attempt, Delivery, StoreError, Tx, View};
@@ -109,19 +109,19 @@ impl<'c> PgTx<'c> {
         sql_error(doing, e)
     }
 
-    /// Rows of `kind` whose envelope meets that of `volumes` and whose cells meet their covering
-    /// (when it is small enough to be worth matching): candidates for the exact test.
+    /// Rows of `kind` whose envelope meets that of `volumes` and whose keys meet theirs (when
+    /// there are few enough to be worth matching): candidates for the exact test.
     fn candidates(&self, kind: Spatial, volumes: &[Volume4d]) -> Result<Vec<Row>, StoreError> {
         let Some(env) = cells::envelope(volumes) else {
             return Ok(Vec::new());
         };
         let doing = format!("querying {}", kind.table());
         let envelope = "t_start < $1 AND t_end > $2 AND alt_lo <= $3 AND alt_hi >= $4";
-        match cells::cover(volumes, self.resolution, MAX_QUERY_CELLS) {
+        match cells::query_keys(volumes, self.resolution, MAX_QUERY_KEYS) {
             Some(cover) => self.query(
                 &doing,
                 &format!(
-                    "SELECT id, body FROM {} WHERE {envelope} AND cells && $5",
+                    "SELECT id, body FROM {} WHERE {envelope} AND keys && $5",
                     kind.table()
                 ),
                 &[
@@ -156,15 +156,15 @@ impl<'c> PgTx<'c> {
     ) -> Result<(), StoreError> {
         let key = records::name(kind.table(), id);
         let env = cells::envelope(volumes).ok_or_else(|| corrupt(key.clone(), "no volumes"))?;
-        let cover = cells::cover(volumes, self.resolution, usize::MAX)
+        let cover = cells::row_keys(volumes, self.resolution)
             .ok_or_else(|| corrupt(key, "its footprints cannot be covered by cells"))?;
         let owner = owner.as_str();
         self.execute(
             &format!("writing {}", kind.table()),
             &format!(
-                "INSERT INTO {} (id, owner, cells, alt_lo, alt_hi, t_start, t_end, body) \
+                "INSERT INTO {} (id, owner, keys, alt_lo, alt_hi, t_start, t_end, body) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, cells = excluded.cells, \
+                 ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, keys = excluded.keys, \
                  alt_lo = excluded.alt_lo, alt_hi = excluded.alt_hi, t_start = excluded.t_start, \
                  t_end = excluded.t_end, body = excluded.body",
                 kind.table()
