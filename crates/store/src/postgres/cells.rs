@@ -17,15 +17,16 @@
 //! level, each with its own buckets. Two volumes whose windows overlap share an instant, which
 //! lies in one bucket of each level, so they share a key at the stored one's level.
 //!
-//! # Why the query's covering is grown by two rings
-//! Footprint edges are straight in lon/lat; H3 cell edges are great-circle arcs, and the tiler
-//! decides "covers" on lon/lat polygons of the cells. Near a cell's edge the two may disagree by
-//! metres, so the cell the tiler gives for a point may be a neighbour of the cell the point is
-//! in. A row stores its plain covering; a query grows its covering by two rings
-//! (`grid_disk(2)`): for any common point p, the row lists a neighbour (or the cell) of p's
-//! cell, and the query lists every cell within two of a neighbour of p's cell — so both list
-//! that one. Rows stay small (most writes insert a handful of keys); queries ask a few more
-//! cells, and the exact test drops the extra candidates.
+//! # Why a shared point gives a shared cell, and the query's one ring
+//! The tiler keeps every cell whose boundary polygon (its H3 vertices joined by straight lines
+//! in lon/lat, like our footprints' edges) intersects the footprint, exactly, with `geo`'s
+//! predicates. Adjacent cells share their boundary vertices, so these polygons tile the plane:
+//! a point common to two footprints lies in one of them, which both coverings then list. The
+//! true H3 cell edges are great-circle arcs, centimetres away at resolution 7, but the coverings
+//! never use them. Rows store their plain covering; queries grow theirs by one ring
+//! (`grid_disk(1)`), a margin against any cell the tiler's outline tracing might miss — cheap
+//! there, as a query's keys are not stored. The property tests below check that intersecting
+//! volumes always share a key.
 //!
 //! A key is the cell's H3 index with its unused low 24 bits carrying (level, bucket) — see
 //! [`key`]'s comment for why keys must keep locality.
@@ -157,7 +158,7 @@ pub fn row_keys(volumes: &[Volume4d], res: Resolution) -> Option<Vec<i64>> {
 pub fn query_keys(volumes: &[Volume4d], res: Resolution, max: usize) -> Option<Vec<i64>> {
     let mut keys = BTreeSet::new();
     for v in volumes {
-        let cells = cells(v, res, 2, max)?;
+        let cells = cells(v, res, 1, max)?;
         let (start, end) = (v.time().start(), v.time().end());
         for level in 0..=ALL_TIME {
             if bucket_count(level, start, end).saturating_mul(cells.len()) > max {

@@ -25,10 +25,12 @@
 //!
 //! # SQL used
 //! Only what PostgreSQL, CockroachDB and YugabyteDB all accept: plain tables, B-tree indexes, a
-//! GIN index on an `INT8[]` of (H3 cell, time bucket) keys queried with `&&` ([`cells`]), `INSERT … ON CONFLICT`,
-//! `UPDATE … RETURNING`. No PostGIS, GiST, sequences, advisory locks or LISTEN/NOTIFY
-//! (`docs/scaling.md` says why). Statements are sent with their parameter types
-//! (`query_typed`), one round trip each, with no prepared statement to keep per connection.
+//! GIN index on an `INT8[]` of (H3 cell, time bucket) keys queried with `&&` ([`cells`]),
+//! `INSERT … ON CONFLICT`, `UPDATE … RETURNING`. No PostGIS, GiST, sequences, advisory locks or
+//! LISTEN/NOTIFY (`docs/scaling.md` says why). Statements are sent with their parameter types
+//! (`query_typed`), one round trip each, with no prepared statement to keep per connection. On
+//! PostgreSQL proper only, two settings: GIN without a pending list, and sessions that avoid
+//! sequential scans (both explained where they are set).
 //!
 //! # Schema
 //! Versioned migrations in `crates/store/migrations/`, applied by [`migrate`]
