@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Backend, Place, Server, box_volume, call, dev_key, new_id};
@@ -361,40 +361,11 @@ fn a_subscriber_is_told_and_acknowledges(backend: Backend) {
 /// 16 clients claim overlapping airspace with the same stale key: exactly one wins, every round.
 fn sixteen_racing_clients_never_both_claim_the_same_airspace(backend: Backend) {
     let place = Place::new(backend);
-    let s = Arc::new(Server::demo_at(&place));
-    let parties = [
-        "northern-air-force",
-        "southern-air-force",
-        "relief-agency",
-        "observer-mission",
-    ];
+    let s = Server::demo_at(&place);
+    let tokens: Vec<String> = common::FILING_PARTIES.iter().map(|p| s.token(p)).collect();
     for round in 0..200i64 {
-        let barrier = Arc::new(Barrier::new(16));
-        let handles: Vec<_> = (0..16)
-            .map(|i| {
-                let (s, barrier) = (Arc::clone(&s), Arc::clone(&barrier));
-                std::thread::spawn(move || {
-                    let v = box_volume(
-                        45.0 + 0.001 * i as f64,
-                        35.0,
-                        45.2,
-                        35.2,
-                        (0.0, 1000.0),
-                        round * 10,
-                        round * 10 + 5,
-                    );
-                    barrier.wait();
-                    put_op(&s, parties[i % 4], &new_id(), &v, &[], None).status
-                })
-            })
-            .collect();
-        let statuses: Vec<u16> = handles
-            .into_iter()
-            .map(|h| h.join().expect("a client"))
-            .collect();
-        let won = statuses.iter().filter(|s| **s == 201).count();
-        let refused = statuses.iter().filter(|s| **s == 409).count();
-        assert_eq!((won, refused), (1, 15), "round {round}: {statuses:?}");
+        let statuses = common::race_round(std::slice::from_ref(&s.base), &tokens, round);
+        common::assert_one_winner(&statuses, round);
     }
 }
 

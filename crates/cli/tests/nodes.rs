@@ -16,7 +16,7 @@ mod common;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Backend, Place, Server, box_volume, call, new_id};
@@ -38,46 +38,12 @@ fn sixteen_clients_on_two_nodes_never_both_claim_the_same_airspace() {
     let place = Place::new(Backend::Postgres);
     let a = Server::demo_at(&place);
     let b = Server::demo_at(&place);
-    let bases = Arc::new([a.base.clone(), b.base.clone()]);
-    let parties = [
-        "northern-air-force",
-        "southern-air-force",
-        "relief-agency",
-        "observer-mission",
-    ];
+    let bases = [a.base.clone(), b.base.clone()];
     // Both nodes trust the same development key: a token from either works on both.
-    let tokens: Arc<Vec<String>> = Arc::new(parties.iter().map(|p| a.token(p)).collect());
+    let tokens: Vec<String> = common::FILING_PARTIES.iter().map(|p| a.token(p)).collect();
     for round in 0..200i64 {
-        let barrier = Arc::new(Barrier::new(16));
-        let handles: Vec<_> = (0..16)
-            .map(|i| {
-                let (bases, tokens, barrier) = (
-                    Arc::clone(&bases),
-                    Arc::clone(&tokens),
-                    Arc::clone(&barrier),
-                );
-                std::thread::spawn(move || {
-                    let v = box_volume(
-                        45.0 + 0.001 * i as f64,
-                        35.0,
-                        45.2,
-                        35.2,
-                        (0.0, 1000.0),
-                        round * 10,
-                        round * 10 + 5,
-                    );
-                    barrier.wait();
-                    put_op(&bases[i % 2], &tokens[i % 4], &new_id(), &[v]).status
-                })
-            })
-            .collect();
-        let statuses: Vec<u16> = handles
-            .into_iter()
-            .map(|h| h.join().expect("a client"))
-            .collect();
-        let won = statuses.iter().filter(|s| **s == 201).count();
-        let refused = statuses.iter().filter(|s| **s == 409).count();
-        assert_eq!((won, refused), (1, 15), "round {round}: {statuses:?}");
+        let statuses = common::race_round(&bases, &tokens, round);
+        common::assert_one_winner(&statuses, round);
     }
 }
 

@@ -264,3 +264,51 @@ pub fn read_hook_request(stream: &std::net::TcpStream) -> (String, Value) {
     let _ = reader.read_exact(&mut body);
     (key, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
+
+/// The demo parties that file operations.
+pub const FILING_PARTIES: [&str; 4] = [
+    "northern-air-force",
+    "southern-air-force",
+    "relief-agency",
+    "observer-mission",
+];
+
+/// One round of a race: 16 clients released together, client `i` filing through `bases[i % n]`
+/// with `tokens[i % 4]` a new operation over overlapping boxes in the hour window of `round`,
+/// with the same (empty, so stale) key. Returns each client's status.
+pub fn race_round(bases: &[String], tokens: &[String], round: i64) -> Vec<u16> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+    let handles: Vec<_> = (0..16usize)
+        .map(|i| {
+            let base = bases[i % bases.len()].clone();
+            let token = tokens[i % tokens.len()].clone();
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let v = box_volume(
+                    45.0 + 0.001 * i as f64,
+                    35.0,
+                    45.2,
+                    35.2,
+                    (0.0, 1000.0),
+                    round * 10,
+                    round * 10 + 5,
+                );
+                let body = serde_json::json!({ "volumes": [v], "key": [] });
+                barrier.wait();
+                let url = format!("{base}/v1/operations/{}", new_id());
+                call("PUT", &url, Some(&token), Some(&body)).status
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("a client"))
+        .collect()
+}
+
+/// Asserts a race round had exactly one winner (201) and fifteen refusals (409).
+pub fn assert_one_winner(statuses: &[u16], round: i64) {
+    let won = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((won, refused), (1, 15), "round {round}: {statuses:?}");
+}
