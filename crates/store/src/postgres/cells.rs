@@ -215,7 +215,7 @@ mod tests {
         prop_oneof![tri, circle].prop_filter_map("valid footprint", Result::ok)
     }
 
-    /// Windows from a second to two months, starting anywhere in three months, on a coarse grid
+    /// Windows from a second to seven weeks, starting anywhere in three months, on a coarse grid
     /// half the time so that ends meet starts exactly.
     fn window() -> impl Strategy<Value = (i64, i64)> {
         prop_oneof![
