@@ -87,6 +87,42 @@ pub enum Attempt {
     },
 }
 
+/// What `new` becomes once recorded with `id` at `now`, and the callback URL its delivery goes
+/// to, if any: the one rule both stores apply in [`Tx::notify`].
+pub(crate) fn recorded(
+    new: NewNotification,
+    id: u64,
+    now: DateTime<Utc>,
+) -> (Notification, Option<String>) {
+    let n = Notification {
+        id,
+        recipient: new.recipient,
+        created_at: now,
+        event: new.event,
+        requires_ack: new.requires_ack,
+        acked_at: None,
+    };
+    (n, new.callback_url)
+}
+
+/// The rule of [`Tx::acknowledge`], for both stores: only the recipient acknowledges (`None`
+/// for anyone else), and the first time is kept. Returns the notification as it then is, and
+/// whether it changed (so must be written).
+pub(crate) fn acknowledged(
+    mut n: Notification,
+    recipient: &PartyId,
+    at: DateTime<Utc>,
+) -> Option<(Notification, bool)> {
+    if n.recipient != *recipient {
+        return None;
+    }
+    let first = n.acked_at.is_none();
+    if first {
+        n.acked_at = Some(at);
+    }
+    Some((n, first))
+}
+
 /// Reads, inside [`Store::read`] or [`Store::transact`]. Within a transaction a read sees that
 /// transaction's own writes.
 pub trait View {

@@ -138,17 +138,10 @@ impl Tx for TxContext<'_> {
             doing: "recording a notification".to_owned(),
             detail: "notification ids are exhausted".to_owned(),
         })?;
-        let recorded = Notification {
-            id,
-            recipient: notification.recipient,
-            created_at: now,
-            event: notification.event,
-            requires_ack: notification.requires_ack,
-            acked_at: None,
-        };
+        let (recorded, callback_url) = crate::recorded(notification, id, now);
         self.own.next_notification = Some((0, next));
         self.own.notifications.set(0, id, Some(recorded.clone()));
-        if let Some(url) = notification.callback_url {
+        if let Some(url) = callback_url {
             let entry = OutboxEntry {
                 url,
                 attempts: 0,
@@ -165,14 +158,13 @@ impl Tx for TxContext<'_> {
         id: u64,
         at: DateTime<Utc>,
     ) -> Result<Option<Notification>, StoreError> {
-        let Some(mut n) = self.view().notification(id) else {
+        let Some(n) = self.view().notification(id) else {
             return Ok(None);
         };
-        if n.recipient != *recipient {
+        let Some((n, changed)) = crate::acknowledged(n, recipient, at) else {
             return Ok(None);
-        }
-        if n.acked_at.is_none() {
-            n.acked_at = Some(at);
+        };
+        if changed {
             self.own.notifications.set(0, id, Some(n.clone()));
         }
         Ok(Some(n))

@@ -115,34 +115,30 @@ impl<'c> PgTx<'c> {
         let Some(env) = cells::envelope(volumes) else {
             return Ok(Vec::new());
         };
-        let doing = format!("querying {}", kind.table());
-        let envelope = "t_start < $1 AND t_end > $2 AND alt_lo <= $3 AND alt_hi >= $4";
-        match cells::query_keys(volumes, self.resolution, MAX_QUERY_KEYS) {
-            Some(cover) => self.query(
-                &doing,
-                &format!(
-                    "SELECT id, body FROM {} WHERE {envelope} AND keys && $5",
-                    kind.table()
-                ),
-                &[
-                    (&env.t_end, Type::TIMESTAMPTZ),
-                    (&env.t_start, Type::TIMESTAMPTZ),
-                    (&env.alt_hi, Type::FLOAT8),
-                    (&env.alt_lo, Type::FLOAT8),
-                    (&cover, Type::INT8_ARRAY),
-                ],
+        let keys = cells::query_keys(volumes, self.resolution, MAX_QUERY_KEYS);
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&env.t_end, Type::TIMESTAMPTZ),
+            (&env.t_start, Type::TIMESTAMPTZ),
+            (&env.alt_hi, Type::FLOAT8),
+            (&env.alt_lo, Type::FLOAT8),
+        ];
+        // Without keys (too many to be worth matching), the envelope alone pre-selects.
+        let by_keys = match &keys {
+            Some(k) => {
+                params.push((k, Type::INT8_ARRAY));
+                " AND keys && $5"
+            }
+            None => "",
+        };
+        self.query(
+            &format!("querying {}", kind.table()),
+            &format!(
+                "SELECT id, body FROM {} \
+                 WHERE t_start < $1 AND t_end > $2 AND alt_lo <= $3 AND alt_hi >= $4{by_keys}",
+                kind.table()
             ),
-            None => self.query(
-                &doing,
-                &format!("SELECT id, body FROM {} WHERE {envelope}", kind.table()),
-                &[
-                    (&env.t_end, Type::TIMESTAMPTZ),
-                    (&env.t_start, Type::TIMESTAMPTZ),
-                    (&env.alt_hi, Type::FLOAT8),
-                    (&env.alt_lo, Type::FLOAT8),
-                ],
-            ),
-        }
+            &params,
+        )
     }
 
     /// Writes a row of `kind`.
@@ -419,14 +415,8 @@ impl Tx for PgTx<'_> {
                 "missing",
             )
         })?;
-        let recorded = Notification {
-            id: to_u64("notifications", id)?,
-            recipient: notification.recipient,
-            created_at: now,
-            event: notification.event,
-            requires_ack: notification.requires_ack,
-            acked_at: None,
-        };
+        let (recorded, callback_url) =
+            crate::recorded(notification, to_u64("notifications", id)?, now);
         let body = records::encode_notification(&recorded)?;
         let recipient = recorded.recipient.as_str();
         self.execute(
@@ -438,7 +428,7 @@ impl Tx for PgTx<'_> {
                 (&body, Type::BYTEA),
             ],
         )?;
-        if let Some(url) = notification.callback_url {
+        if let Some(url) = callback_url {
             self.execute(
                 "queueing a delivery",
                 "INSERT INTO outbox (id, url, attempts, next_attempt_at) VALUES ($1, $2, 0, $3)",
@@ -458,14 +448,13 @@ impl Tx for PgTx<'_> {
         id: u64,
         at: DateTime<Utc>,
     ) -> Result<Option<Notification>, StoreError> {
-        let Some(mut n) = self.notification(id)? else {
+        let Some(n) = self.notification(id)? else {
             return Ok(None);
         };
-        if n.recipient != *recipient {
+        let Some((n, changed)) = crate::acknowledged(n, recipient, at) else {
             return Ok(None);
-        }
-        if n.acked_at.is_none() {
-            n.acked_at = Some(at);
+        };
+        if changed {
             let body = records::encode_notification(&n)?;
             let key = to_i64("notifications", id)?;
             self.execute(
