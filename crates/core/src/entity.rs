@@ -158,6 +158,21 @@ pub struct Entity {
     pub ovn: Ovn,
     /// Number of writes so far (1 after creation).
     pub version: u64,
+    /// What the F3548 DSS API keeps of it besides the volumes (`None` for entities filed
+    /// through the native API and never written through the DSS API).
+    pub dss: Option<DssAttributes>,
+}
+
+/// What an ASTM F3548-21 DSS keeps of an operational intent or constraint reference besides its
+/// extents: where other USSs fetch its details, and (operational intents) the subscription that
+/// keeps its manager informed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DssAttributes {
+    /// The managing USS's base URL of the USS-USS API.
+    pub uss_base_url: String,
+    /// The subscription serving an operational intent (`None`: none, or a constraint).
+    #[serde(default)]
+    pub subscription: Option<crate::subscription::SubscriptionId>,
 }
 
 impl Entity {

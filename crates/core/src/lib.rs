@@ -60,7 +60,9 @@ mod volume;
 pub use airspace::Airspace;
 pub use altitude::AltitudeBand;
 pub use conflict::{Conflict, ConflictReport, EntityRef, VolumePair};
-pub use entity::{Entity, EntityId, EntityKind, Key, OperationState, Ovn, PartyId, ZoneKind};
+pub use entity::{
+    DssAttributes, Entity, EntityId, EntityKind, Key, OperationState, Ovn, PartyId, ZoneKind,
+};
 pub use error::{Reason, ValidationError};
 pub use footprint::{Footprint, FootprintKind, VolumeLimits, circle_vertex_count};
 pub use index::SpatialTemporalIndex;

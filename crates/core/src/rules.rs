@@ -168,7 +168,7 @@ pub fn check_write<'a>(
 }
 
 /// The entity a write that passed [`check_write`] produces: the request's content, the new OVN,
-/// and the next version.
+/// and the next version; the DSS attributes are kept (the DSS adapter sets its own).
 pub fn apply_write(current: Option<&Entity>, req: WriteRequest, new_ovn: Ovn) -> Entity {
     Entity {
         id: req.id,
@@ -177,6 +177,7 @@ pub fn apply_write(current: Option<&Entity>, req: WriteRequest, new_ovn: Ovn) ->
         volumes: req.volumes,
         ovn: new_ovn,
         version: current.map_or(1, |c| c.version + 1),
+        dss: current.and_then(|c| c.dss.clone()),
     }
 }
 

@@ -43,6 +43,10 @@ pub struct Subscription {
     pub notification_index: u64,
     /// Incremented on every write of the subscription itself.
     pub version: u64,
+    /// F3548: the base URL other USSs notify (not posted to by deconflict; see `callback_url`).
+    pub uss_base_url: Option<String>,
+    /// F3548: created by the DSS for an operational intent, and removed with its last one.
+    pub implicit: bool,
 }
 
 impl Subscription {

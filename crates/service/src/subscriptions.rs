@@ -118,6 +118,8 @@ impl<S: Store> Service<S> {
                 notify_zones: req.notify_zones,
                 notification_index: index,
                 version,
+                uss_base_url: current.as_ref().and_then(|c| c.uss_base_url.clone()),
+                implicit: current.as_ref().is_some_and(|c| c.implicit),
             };
             tx.put_subscription(sub.clone())?;
             Ok(SubscriptionView::from(&sub))

@@ -159,6 +159,29 @@ pub trait View {
     /// `limit`.
     fn due_deliveries(&self, now: DateTime<Utc>, limit: usize)
     -> Result<Vec<Delivery>, StoreError>;
+
+    /// One document of `kind` (see [`Tx::put_document`]).
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = (kind, id);
+        Err(StoreError::Unavailable {
+            doing: "reading a document".into(),
+            detail: "documents are not implemented yet".into(),
+        })
+    }
+    /// Documents of `kind` with id greater than `after` (all with `None`), in id order (bytewise),
+    /// at most `limit`.
+    fn documents(
+        &self,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let _ = (kind, after, limit);
+        Err(StoreError::Unavailable {
+            doing: "reading documents".into(),
+            detail: "documents are not implemented yet".into(),
+        })
+    }
 }
 
 /// Writes, inside [`Store::transact`]. Nothing is visible to others, or durable, until the
@@ -195,6 +218,26 @@ pub trait Tx: View {
     /// Records the outcome of a delivery attempt of notification `id`; a no-op when it has no
     /// outbox entry (already delivered or given up).
     fn record_attempt(&mut self, id: u64, attempt: Attempt) -> Result<(), StoreError>;
+
+    /// Creates or replaces the document `(kind, id)`: an opaque body (the service's JSON) for
+    /// records that need no spatial index — USS availability, archived reports, and the like.
+    /// `kind` is 1–64 characters of `a-z0-9_.-`, `id` 1–256 bytes of UTF-8; the service chooses
+    /// both and the store refuses others as [`StoreError::Corrupt`] naming them.
+    fn put_document(&mut self, kind: &str, id: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        let _ = (kind, id, body);
+        Err(StoreError::Unavailable {
+            doing: "writing a document".into(),
+            detail: "documents are not implemented yet".into(),
+        })
+    }
+    /// Removes a document; returns whether it existed.
+    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let _ = (kind, id);
+        Err(StoreError::Unavailable {
+            doing: "deleting a document".into(),
+            detail: "documents are not implemented yet".into(),
+        })
+    }
 }
 
 /// A closure run inside a transaction. It may run more than once (SQL stores retry on

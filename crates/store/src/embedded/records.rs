@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
-    Entity, EntityId, EntityKind, Event, Notification, Ovn, Party, PartyId, Subscription,
-    SubscriptionId, Volume4d, VolumeLimits, VolumeSpec,
+    DssAttributes, Entity, EntityId, EntityKind, Event, Notification, Ovn, Party, PartyId,
+    Subscription, SubscriptionId, Volume4d, VolumeLimits, VolumeSpec,
 };
 use redb::{ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
@@ -58,6 +58,8 @@ pub(crate) struct EntityRecord {
     volumes: Vec<VolumeSpec>,
     ovn: Ovn,
     version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dss: Option<DssAttributes>,
 }
 
 /// A stored subscription.
@@ -71,6 +73,10 @@ pub(crate) struct SubscriptionRecord {
     notify_zones: bool,
     notification_index: u64,
     version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uss_base_url: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    implicit: bool,
 }
 
 /// A stored party.
@@ -150,6 +156,7 @@ pub(crate) fn encode_entity(e: &Entity) -> Result<Vec<u8>, StoreError> {
         volumes: specs(&e.volumes),
         ovn: e.ovn.clone(),
         version: e.version,
+        dss: e.dss.clone(),
     };
     encode(&name("entities", e.id), &record)
 }
@@ -166,6 +173,7 @@ pub(crate) fn decode_entity(key: &str, bytes: &[u8]) -> Result<Entity, StoreErro
         volumes: volumes(&full, &r.volumes)?,
         ovn: r.ovn,
         version: r.version,
+        dss: r.dss,
     })
 }
 
@@ -180,6 +188,8 @@ pub(crate) fn encode_subscription(s: &Subscription) -> Result<Vec<u8>, StoreErro
         notify_zones: s.notify_zones,
         notification_index: s.notification_index,
         version: s.version,
+        uss_base_url: s.uss_base_url.clone(),
+        implicit: s.implicit,
     };
     encode(&name("subscriptions", s.id), &record)
 }
@@ -198,6 +208,8 @@ pub(crate) fn decode_subscription(key: &str, bytes: &[u8]) -> Result<Subscriptio
         notify_zones: r.notify_zones,
         notification_index: r.notification_index,
         version: r.version,
+        uss_base_url: r.uss_base_url,
+        implicit: r.implicit,
     })
 }
 

@@ -141,6 +141,7 @@ pub fn entity(n: u128, owner: &str, volumes: Vec<Volume4d>) -> Entity {
         volumes: Arc::from(volumes),
         ovn: Ovn(format!("ovn-{n}-1")),
         version: 1,
+        dss: None,
     }
 }
 
@@ -155,6 +156,8 @@ pub fn subscription(n: u128, owner: &str, volumes: Vec<Volume4d>) -> Subscriptio
         notify_zones: n.is_multiple_of(2),
         notification_index: 0,
         version: 1,
+        uss_base_url: None,
+        implicit: false,
     }
 }
 
