@@ -7,6 +7,7 @@
 //! the service; this crate maps JSON and HTTP onto it and back.
 
 pub mod auth;
+pub mod dss;
 pub mod native;
 pub mod openapi;
 pub mod request_metrics;
@@ -159,6 +160,7 @@ async fn metrics(render: RenderMetrics) -> String {
 /// The whole HTTP application over `state`; `metrics` renders the Prometheus exposition.
 pub fn router<S: Store>(state: AppState<S>, metrics: RenderMetrics) -> Router {
     native::routes::<S>()
+        .merge(dss::routes::<S>())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz::<S>))
         .route("/metrics", get(move || self::metrics(Arc::clone(&metrics))))

@@ -112,6 +112,7 @@ fn expected_put(
     volumes: &[Volume4d],
     expected: &Option<Ovn>,
     key: &Key,
+    policy: KeyPolicy,
 ) -> Result<(), (&'static str, Vec<u8>)> {
     match (model.get(&id), expected) {
         (Some(_), None) => return Err(("exists", vec![])),
@@ -146,9 +147,10 @@ fn expected_put(
             **other != id
                 && match e.kind {
                     EntityKind::Operation { state, .. } => {
-                        matches!(state, OperationState::Accepted | OperationState::Activated)
+                        policy.every_operation_state
+                            || matches!(state, OperationState::Accepted | OperationState::Activated)
                     }
-                    EntityKind::Zone(_) => true,
+                    EntityKind::Zone(_) => policy.zones_need_key,
                 }
                 && !key.contains(&e.ovn)
                 && intersects(volumes, &e.volumes)
@@ -185,8 +187,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn airspace_matches_the_model(steps in prop::collection::vec(arb_step(), 1..60)) {
-        let mut airspace = Airspace::new(KeyPolicy::default());
+    fn airspace_matches_the_model(
+        steps in prop::collection::vec(arb_step(), 1..60),
+        zones_need_key in any::<bool>(),
+        every_operation_state in any::<bool>(),
+    ) {
+        let policy = KeyPolicy { zones_need_key, every_operation_state };
+        let mut airspace = Airspace::new(policy);
         let mut model: BTreeMap<u8, ModelEntity> = BTreeMap::new();
         let mut issued = 0u64;
         for step in steps {
@@ -197,7 +204,7 @@ proptest! {
                         .map(|(_, e)| e.ovn.clone())
                         .collect();
                     let expected_ovn = presented_ovn(&model, id, presented);
-                    let expected = expected_put(&model, id, p, kind, &volumes, &expected_ovn, &key);
+                    let expected = expected_put(&model, id, p, kind, &volumes, &expected_ovn, &key, policy);
                     issued += 1;
                     let new_ovn = Ovn(format!("ovn-{issued}"));
                     let req = WriteRequest {
@@ -248,7 +255,7 @@ proptest! {
             prop_assert_eq!(airspace.len(), model.len());
         }
         // Rebuilding from the entities (as a store does at start) gives the same airspace.
-        let rebuilt = Airspace::from_entities(airspace.iter().cloned(), KeyPolicy::default());
+        let rebuilt = Airspace::from_entities(airspace.iter().cloned(), policy);
         for (id, e) in &model {
             let a = airspace.conflicts(&eid(*id)).map(|c| c.len());
             prop_assert_eq!(rebuilt.conflicts(&eid(*id)).map(|c| c.len()), a);

@@ -340,6 +340,18 @@ impl Footprint {
         )
     }
 
+    /// Whether `other` lies wholly within this footprint, boundary included (`ST_Covers` on the
+    /// same planar lon/lat geometry as [`Self::intersects`]): for a circle, within its
+    /// circumscribing polygon.
+    pub fn covers(&self, other: &Self) -> bool {
+        use geo::Covers;
+        self.bbox.min().x <= other.bbox.min().x
+            && self.bbox.min().y <= other.bbox.min().y
+            && self.bbox.max().x >= other.bbox.max().x
+            && self.bbox.max().y >= other.bbox.max().y
+            && self.planar.covers(&*other.planar)
+    }
+
     /// Whether the ring is simple (does not cross itself): always, unless it was admitted under
     /// [`VolumeLimits::allow_self_intersecting`].
     pub fn is_simple(&self) -> bool {

@@ -336,3 +336,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn covers_itself_what_is_inside_and_not_what_sticks_out() {
+    let limits = VolumeLimits::default();
+    let square = |x0: f64, y0: f64, d: f64| {
+        Footprint::polygon(
+            &[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d]],
+            &limits,
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"))
+    };
+    let big = square(36.0, 35.0, 0.2);
+    assert!(big.covers(&big), "a footprint covers itself");
+    assert!(big.covers(&square(36.05, 35.05, 0.1)));
+    assert!(
+        big.covers(&square(36.0, 35.0, 0.1)),
+        "touching the edge from inside"
+    );
+    assert!(!big.covers(&square(36.15, 35.05, 0.1)), "sticking out east");
+    assert!(!square(36.05, 35.05, 0.1).covers(&big));
+    let circle =
+        Footprint::circle(36.1, 35.1, 2000.0, &limits).unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(circle.covers(&circle));
+    assert!(big.covers(&circle));
+    assert!(!circle.covers(&big));
+}

@@ -23,12 +23,28 @@ pub struct KeyPolicy {
     /// native API says yes: a party must have seen the zone it flies into. F3548 asks it only of
     /// USSs whose subscription wants constraint notifications.
     pub zones_need_key: bool,
+    /// Whether intersecting operations in every state must be named (the F3548 DSS as the
+    /// InterUSS reference implements it: off-nominal operations too), or only those Accepted or
+    /// Activated (the native API: off-nominal operations are announced, not negotiated).
+    pub every_operation_state: bool,
 }
 
 impl Default for KeyPolicy {
     fn default() -> Self {
         Self {
             zones_need_key: true,
+            every_operation_state: false,
+        }
+    }
+}
+
+impl KeyPolicy {
+    /// The F3548 DSS's rule for a writer whose subscription does (or does not) want constraint
+    /// notifications: every intersecting operational intent, and constraints only for it.
+    pub fn f3548(constraint_processing: bool) -> Self {
+        Self {
+            zones_need_key: constraint_processing,
+            every_operation_state: true,
         }
     }
 }
@@ -44,7 +60,7 @@ pub fn write_needs_key(kind: &EntityKind) -> bool {
 /// Whether an intersecting `other` must be named in the key of a write that needs one.
 pub fn must_be_named(other: &Entity, policy: KeyPolicy) -> bool {
     match other.kind {
-        EntityKind::Operation { state, .. } => state.requires_key(),
+        EntityKind::Operation { state, .. } => policy.every_operation_state || state.requires_key(),
         EntityKind::Zone(_) => policy.zones_need_key,
     }
 }

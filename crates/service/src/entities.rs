@@ -183,6 +183,7 @@ impl<S: Store> Service<S> {
                     ovn: Some(entity.ovn.clone()),
                     volumes: touched,
                     conflicting: &intersecting,
+                    include_writer: false,
                 },
                 now,
             )?;
@@ -239,6 +240,7 @@ impl<S: Store> Service<S> {
                     ovn: None,
                     volumes: old.volumes.to_vec(),
                     conflicting: &[],
+                    include_writer: false,
                 },
                 now,
             )?;

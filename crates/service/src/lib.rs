@@ -12,6 +12,7 @@
 mod caller;
 mod deliveries;
 mod disclosure;
+pub mod dss;
 mod entities;
 mod error;
 mod notify;
@@ -77,6 +78,8 @@ pub struct ServiceConfig {
     /// How long a node's claim on a webhook delivery keeps other nodes from posting it; after
     /// it, a delivery whose node died is posted by another.
     pub delivery_lease: chrono::Duration,
+    /// Settings of the F3548 DSS API.
+    pub dss: dss::DssConfig,
 }
 
 impl Default for ServiceConfig {
@@ -87,6 +90,7 @@ impl Default for ServiceConfig {
             disclosure: DisclosurePolicy::default(),
             inbox_page: 500,
             delivery_lease: chrono::Duration::seconds(60),
+            dss: dss::DssConfig::default(),
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct Notified {
     pub party: PartyId,
     /// Its notification index after this change.
     pub notification_index: u64,
+    /// F3548: the base URL its owner is notified at by the changing USS (none for native
+    /// subscriptions, which deconflict notifies itself).
+    pub uss_base_url: Option<String>,
 }
 
 /// What changed, for [`fan_out`].
@@ -32,11 +35,14 @@ pub(crate) struct ChangeOf<'a> {
     pub volumes: Vec<Volume4d>,
     /// Entities the new state intersects: their owners must acknowledge.
     pub conflicting: &'a [Entity],
+    /// Whether the writer's own subscriptions count too (F3548: they are among the subscribers
+    /// to notify, their indexes bumped; the writer's inbox is not filled with its own change).
+    pub include_writer: bool,
 }
 
-/// Tells every subscription whose area the change touches (except the writer's own), bumping its
-/// notification index and recording a notification in its owner's inbox (and outbox, with a
-/// callback URL).
+/// Tells every subscription whose area the change touches (except the writer's own, unless
+/// `include_writer`), bumping its notification index and recording a notification in its owner's
+/// inbox (and outbox, with a callback URL) — not for the writer's own.
 pub(crate) fn fan_out(
     tx: &mut dyn Tx,
     c: &ChangeOf<'_>,
@@ -50,10 +56,21 @@ pub(crate) fn fan_out(
         .collect();
     let mut notified = Vec::new();
     for mut sub in tx.subscriptions_intersecting(&c.volumes)? {
-        if &sub.owner == c.owner || !sub.wants(&c.kind) {
+        let own = &sub.owner == c.owner;
+        if (own && !c.include_writer) || !sub.wants(&c.kind) {
             continue;
         }
         sub.notification_index += 1;
+        notified.push(Notified {
+            subscription: sub.id,
+            party: sub.owner.clone(),
+            notification_index: sub.notification_index,
+            uss_base_url: sub.uss_base_url.clone(),
+        });
+        if own {
+            tx.put_subscription(sub)?;
+            continue;
+        }
         let note = NewNotification {
             recipient: sub.owner.clone(),
             event: Event::EntityChanged {
@@ -66,11 +83,6 @@ pub(crate) fn fan_out(
             requires_ack: c.change != Change::Deleted && concerned.contains(&sub.owner),
             callback_url: sub.callback_url.clone(),
         };
-        notified.push(Notified {
-            subscription: sub.id,
-            party: sub.owner.clone(),
-            notification_index: sub.notification_index,
-        });
         tx.put_subscription(sub)?;
         tx.notify(note, now)?;
     }
