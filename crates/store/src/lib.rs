@@ -123,6 +123,57 @@ pub(crate) fn acknowledged(
     Some((n, first))
 }
 
+/// The longest document id, in bytes.
+pub(crate) const MAX_DOCUMENT_ID_BYTES: usize = 256;
+/// The longest document kind, in characters (all ASCII).
+pub(crate) const MAX_DOCUMENT_KIND_CHARS: usize = 64;
+
+/// The rule of document kinds and ids ([`Tx::put_document`]), for both stores and for reads as
+/// for writes: `Err` names the document as `documents/<kind>/<id>` (`documents/<kind>` without
+/// an id; a long id shortened) and says what is wrong.
+pub(crate) fn check_document(kind: &str, id: Option<&str>) -> Result<(), StoreError> {
+    let kind_ok = (1..=MAX_DOCUMENT_KIND_CHARS).contains(&kind.len())
+        && kind
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-'));
+    let detail = if !kind_ok {
+        format!(
+            "a document kind is 1 to {MAX_DOCUMENT_KIND_CHARS} characters of a-z, 0-9, _, . and -"
+        )
+    } else {
+        match id {
+            Some(id) if id.is_empty() || id.len() > MAX_DOCUMENT_ID_BYTES || id.contains('\0') => {
+                format!("a document id is 1 to {MAX_DOCUMENT_ID_BYTES} bytes of UTF-8 without NUL")
+            }
+            _ => return Ok(()),
+        }
+    };
+    Err(StoreError::Corrupt {
+        key: document_name(kind, id),
+        detail,
+    })
+}
+
+/// The name of a document in errors: `documents/<kind>/<id>`, an id longer than the longest
+/// allowed shortened (with `…`), so that a bad id cannot make a huge message.
+fn document_name(kind: &str, id: Option<&str>) -> String {
+    let shorten = |s: &str, max: usize| -> String {
+        if s.len() <= max {
+            return s.to_owned();
+        }
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    };
+    let kind = shorten(kind, MAX_DOCUMENT_ID_BYTES);
+    match id {
+        Some(id) => format!("documents/{kind}/{}", shorten(id, MAX_DOCUMENT_ID_BYTES)),
+        None => format!("documents/{kind}"),
+    }
+}
+
 /// Reads, inside [`Store::read`] or [`Store::transact`]. Within a transaction a read sees that
 /// transaction's own writes.
 pub trait View {
@@ -161,27 +212,16 @@ pub trait View {
     -> Result<Vec<Delivery>, StoreError>;
 
     /// One document of `kind` (see [`Tx::put_document`]).
-    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let _ = (kind, id);
-        Err(StoreError::Unavailable {
-            doing: "reading a document".into(),
-            detail: "documents are not implemented yet".into(),
-        })
-    }
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Documents of `kind` with id greater than `after` (all with `None`), in id order (bytewise),
-    /// at most `limit`.
+    /// at most `limit`. `after` follows the rule of ids (it is normally the last id of the
+    /// previous page).
     fn documents(
         &self,
         kind: &str,
         after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let _ = (kind, after, limit);
-        Err(StoreError::Unavailable {
-            doing: "reading documents".into(),
-            detail: "documents are not implemented yet".into(),
-        })
-    }
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }
 
 /// Writes, inside [`Store::transact`]. Nothing is visible to others, or durable, until the
@@ -221,23 +261,13 @@ pub trait Tx: View {
 
     /// Creates or replaces the document `(kind, id)`: an opaque body (the service's JSON) for
     /// records that need no spatial index — USS availability, archived reports, and the like.
-    /// `kind` is 1–64 characters of `a-z0-9_.-`, `id` 1–256 bytes of UTF-8; the service chooses
-    /// both and the store refuses others as [`StoreError::Corrupt`] naming them.
-    fn put_document(&mut self, kind: &str, id: &str, body: Vec<u8>) -> Result<(), StoreError> {
-        let _ = (kind, id, body);
-        Err(StoreError::Unavailable {
-            doing: "writing a document".into(),
-            detail: "documents are not implemented yet".into(),
-        })
-    }
+    /// `kind` is 1–64 characters of `a-z0-9_.-`, `id` 1–256 bytes of UTF-8 without NUL; the
+    /// service chooses both and the store refuses others as [`StoreError::Corrupt`] naming them
+    /// (in reads as in writes). Documents are durable and transactional like everything else:
+    /// written in the same atomic commit as the transaction's other writes, or not at all.
+    fn put_document(&mut self, kind: &str, id: &str, body: Vec<u8>) -> Result<(), StoreError>;
     /// Removes a document; returns whether it existed.
-    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool, StoreError> {
-        let _ = (kind, id);
-        Err(StoreError::Unavailable {
-            doing: "deleting a document".into(),
-            detail: "documents are not implemented yet".into(),
-        })
-    }
+    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool, StoreError>;
 }
 
 /// A closure run inside a transaction. It may run more than once (SQL stores retry on

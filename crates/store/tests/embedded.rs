@@ -163,6 +163,51 @@ fn everything_survives_a_restart() {
 }
 
 #[test]
+fn documents_survive_a_restart() {
+    let Fixture { store, dir } = fresh();
+    tx(&store, |tx| {
+        tx.put_document("availability", "uss-1", b"{\"up\":true}".to_vec())?;
+        tx.put_document("availability", "uss-2", b"{\"up\":false}".to_vec())?;
+        tx.put_document("report", "r-1", vec![0, 1, 2, 255])?;
+        tx.put_document("report", "gone", Vec::new())
+    })
+    .expect("written");
+    // Replaced and deleted in later commits: what survives is the last state, not the log.
+    tx(&store, |tx| {
+        tx.put_document("availability", "uss-2", b"{\"up\":true}".to_vec())?;
+        tx.delete_document("report", "gone")
+    })
+    .expect("written");
+    let listing = |v: &dyn View| {
+        Ok((
+            v.documents("availability", None, 100)?,
+            v.documents("report", None, 100)?,
+        ))
+    };
+    let before = read(&store, listing).expect("read");
+    assert_eq!(before.0.len(), 2);
+    assert_eq!(before.1, vec![("r-1".to_owned(), vec![0, 1, 2, 255])]);
+    drop(store);
+
+    let store = EmbeddedStore::open(dir.path()).expect("reopens");
+    assert_eq!(read(&store, listing).expect("read"), before);
+    assert_eq!(
+        read(&store, |v| v.document("availability", "uss-2")).expect("read"),
+        Some(b"{\"up\":true}".to_vec())
+    );
+    assert!(tx(&store, |tx| tx.delete_document("availability", "uss-1")).expect("deleted"));
+    drop(store);
+
+    let store = EmbeddedStore::open(dir.path()).expect("reopens");
+    assert_eq!(
+        read(&store, |v| v.documents("availability", None, 100))
+            .expect("read")
+            .len(),
+        1
+    );
+}
+
+#[test]
 fn a_second_open_of_a_directory_is_refused_until_the_first_closes() {
     let fixture = fresh();
     let refused = EmbeddedStore::open(fixture.dir.path()).expect_err("locked");

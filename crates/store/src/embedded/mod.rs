@@ -41,8 +41,9 @@
 //! [`StoreError::Unavailable`] naming the directory.
 //!
 //! # Memory
-//! Every record is held in memory, every notification ever recorded included: retention of old
-//! notifications is for the service to decide (there is no deletion of them in the trait yet).
+//! Every record is held in memory, every notification ever recorded and every document included:
+//! retention of old notifications is for the service to decide (there is no deletion of them in
+//! the trait yet), as is that of documents (which it deletes).
 
 mod overlay;
 pub(crate) mod records;

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use deconflict_core::{
     Entity, EntityId, Notification, Party, PartyId, SpatialTemporalIndex, Subscription,
@@ -19,6 +20,9 @@ use deconflict_core::{
 
 use super::records::{self, OutboxEntry};
 use crate::StoreError;
+
+/// The key of a document: `(kind, id)`, ordered by kind then id, bytewise.
+pub(crate) type DocumentKey = (String, String);
 
 /// A value with volumes, filed in a spatial-temporal index.
 pub(crate) trait Located {
@@ -158,6 +162,8 @@ pub(crate) struct Writes {
     pub outbox: Slots<u64, OutboxEntry>,
     /// The next notification id, once a notification was recorded.
     pub next_notification: Option<(u64, u64)>,
+    /// Documents, put or deleted.
+    pub documents: Slots<DocumentKey, Arc<[u8]>>,
 }
 
 impl Writes {
@@ -169,6 +175,7 @@ impl Writes {
             && self.notifications.is_empty()
             && self.outbox.is_empty()
             && self.next_notification.is_none()
+            && self.documents.is_empty()
     }
 
     /// Takes over the writes of the transaction `seq`, which win over those already here.
@@ -187,6 +194,9 @@ impl Writes {
         if let Some((_, next)) = other.next_notification {
             self.next_notification = Some((seq, next));
         }
+        for (k, (_, v)) in other.documents.slots {
+            self.documents.set(seq, k, v);
+        }
     }
 
     /// Drops the writes of transactions up to `seq`, now in the committed state.
@@ -199,6 +209,7 @@ impl Writes {
         if self.next_notification.is_some_and(|(s, _)| s <= seq) {
             self.next_notification = None;
         }
+        self.documents.prune(seq);
     }
 }
 
@@ -221,6 +232,9 @@ pub(crate) struct Changes {
     pub outbox: Vec<Change<u64, OutboxEntry>>,
     /// The next notification id.
     pub next_notification: Option<u64>,
+    /// Documents: the new body, or `None` for a deletion. Bodies are stored as given, so they
+    /// need no encoding (and are shared with the overlay, not copied).
+    pub documents: Vec<(DocumentKey, Option<Arc<[u8]>>)>,
 }
 
 fn encode_all<K: Clone, V: Clone>(
@@ -256,6 +270,11 @@ impl Changes {
             notifications: encode_all(&w.notifications, |_, n| records::encode_notification(n))?,
             outbox: encode_all(&w.outbox, |id, o| records::encode_outbox(*id, o))?,
             next_notification: w.next_notification.map(|(_, next)| next),
+            documents: w
+                .documents
+                .iter()
+                .map(|(k, v)| (k.clone(), v.cloned()))
+                .collect(),
         })
     }
 }

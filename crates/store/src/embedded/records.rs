@@ -8,7 +8,14 @@
 //! | `parties`       | party id                     | [`PartyRecord`]       |
 //! | `notifications` | notification id              | [`NotificationRecord`]|
 //! | `outbox`        | notification id              | [`OutboxEntry`]       |
+//! | `documents`     | `(kind, id)`                 | the body, as given    |
 //! | `meta`          | `schema_version`, `next_notification_id` | a number  |
+//!
+//! Documents ([`crate::Tx::put_document`]) are stored as the service gave them, with no record
+//! around them; their kind and id are checked again when read. The `documents` table came after
+//! format 1 without changing it: [`prepare`] creates the table when a data directory lacks it, so
+//! a directory written before documents existed opens as it is (and an older deconflict, which
+//! does not know the table, leaves it alone).
 //!
 //! Volumes are stored as [`VolumeSpec`]s and validated again when read, under
 //! [`VolumeLimits::stored`] (so that lowering a limit never makes stored data unreadable). A record
@@ -39,6 +46,9 @@ pub(crate) const PARTIES: TableDefinition<&str, &[u8]> = TableDefinition::new("p
 pub(crate) const NOTIFICATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("notifications");
 /// Webhook deliveries waiting, by notification id.
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// Documents by `(kind, id)`: their bodies, as given.
+pub(crate) const DOCUMENTS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("documents");
 /// Counters and the format version.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -273,7 +283,8 @@ pub(crate) fn decode_outbox(key: u64, bytes: &[u8]) -> Result<OutboxEntry, Store
     decode(&name("outbox", key), bytes)
 }
 
-/// Creates the tables of a new database and checks the format of an existing one.
+/// Creates the tables of a new database (and those missing from an existing one) and checks the
+/// format of an existing one.
 ///
 /// # Errors
 /// [`StoreError::Unavailable`] if the database cannot be written or holds another format.
@@ -289,6 +300,8 @@ pub(crate) fn prepare(db: &redb::Database) -> Result<(), StoreError> {
         txn.open_table(PARTIES).map_err(|e| fail(&e))?;
         txn.open_table(NOTIFICATIONS).map_err(|e| fail(&e))?;
         txn.open_table(OUTBOX).map_err(|e| fail(&e))?;
+        // Created here also in a directory of format 1 written before documents existed.
+        txn.open_table(DOCUMENTS).map_err(|e| fail(&e))?;
         let mut meta = txn.open_table(META).map_err(|e| fail(&e))?;
         let version = meta
             .get(SCHEMA_VERSION_KEY)

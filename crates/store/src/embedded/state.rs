@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hash;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
@@ -12,7 +13,7 @@ use deconflict_core::{
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 
-use super::overlay::{Changes, Located};
+use super::overlay::{Changes, DocumentKey, Located};
 use super::records::{self, OutboxEntry};
 use crate::StoreError;
 
@@ -65,6 +66,8 @@ pub(crate) struct State {
     pub due: BTreeSet<(DateTime<Utc>, u64)>,
     /// The next notification id to assign.
     pub next_notification: u64,
+    /// Documents by `(kind, id)`, in id order within a kind.
+    pub documents: BTreeMap<DocumentKey, Arc<[u8]>>,
 }
 
 fn unavailable(doing: &str, e: impl ToString) -> StoreError {
@@ -118,6 +121,10 @@ impl State {
         let outbox = read_table(&txn, records::OUTBOX, |k, v| {
             records::decode_outbox(k, v).map(|o| (k, o))
         })?;
+        let documents = read_table(&txn, records::DOCUMENTS, |(kind, id), body| {
+            crate::check_document(kind, Some(id))?;
+            Ok(((kind.to_owned(), id.to_owned()), Arc::from(body)))
+        })?;
         let meta = txn
             .open_table(records::META)
             .map_err(|e| unavailable("loading the table meta", e))?;
@@ -154,6 +161,7 @@ impl State {
             notifications,
             outbox,
             next_notification: stored_next.max(held_next),
+            documents,
         })
     }
 
@@ -199,6 +207,12 @@ impl State {
         }
         if let Some(next) = changes.next_notification {
             self.next_notification = self.next_notification.max(next);
+        }
+        for (key, body) in changes.documents {
+            match body {
+                Some(b) => self.documents.insert(key, b),
+                None => self.documents.remove(&key),
+            };
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Unit tests of what the conformance suite cannot reach: fail-stop after a failed durable
-//! commit, and a panic inside a transaction's closure.
+//! commit, a panic inside a transaction's closure, and a data directory written before documents
+//! existed.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 
-use super::EmbeddedStore;
+use redb::{ReadableDatabase, TableHandle};
+
+use super::{DATABASE_FILE, EmbeddedStore, records};
 use crate::StoreError;
 use crate::testing::fixtures::{entity, entity_id, far_volume, read, tx};
 
@@ -71,4 +74,55 @@ fn a_panicking_closure_writes_nothing_and_the_store_goes_on() {
         .map(|e| e.id)
         .collect();
     assert_eq!(ids, [entity_id(2)]);
+}
+
+#[test]
+fn a_directory_from_before_documents_opens_and_gets_the_table() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let e = entity(1, "alpha", vec![far_volume()]);
+    {
+        // What `prepare` and a commit made before the documents table: format 1, no documents.
+        let db = redb::Database::create(dir.path().join(DATABASE_FILE)).expect("creates");
+        let txn = db.begin_write().expect("writes");
+        {
+            txn.open_table(records::SUBSCRIPTIONS).expect("table");
+            txn.open_table(records::PARTIES).expect("table");
+            txn.open_table(records::NOTIFICATIONS).expect("table");
+            txn.open_table(records::OUTBOX).expect("table");
+            let mut entities = txn.open_table(records::ENTITIES).expect("table");
+            let bytes = records::encode_entity(&e).expect("encodes");
+            entities
+                .insert(e.id.to_string().as_str(), bytes.as_slice())
+                .expect("inserted");
+            let mut meta = txn.open_table(records::META).expect("table");
+            meta.insert(records::SCHEMA_VERSION_KEY, 1)
+                .expect("inserted");
+        }
+        txn.commit().expect("committed");
+        let txn = db.begin_read().expect("reads");
+        let tables: Vec<String> = txn
+            .list_tables()
+            .expect("lists")
+            .map(|t| t.name().to_owned())
+            .collect();
+        assert!(!tables.iter().any(|t| t == "documents"), "{tables:?}");
+    }
+
+    let store = EmbeddedStore::open(dir.path()).expect("opens as it is");
+    assert_eq!(read(&store, |v| v.entities()).expect("read"), vec![e]);
+    assert_eq!(
+        read(&store, |v| v.documents("availability", None, 10)).expect("read"),
+        vec![]
+    );
+    tx(&store, |tx| {
+        tx.put_document("availability", "uss-1", b"{}".to_vec())
+    })
+    .expect("written");
+    drop(store);
+
+    let store = EmbeddedStore::open(dir.path()).expect("reopens");
+    assert_eq!(
+        read(&store, |v| v.document("availability", "uss-1")).expect("read"),
+        Some(b"{}".to_vec())
+    );
 }

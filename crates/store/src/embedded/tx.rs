@@ -1,6 +1,8 @@
 //! The [`Tx`] a transaction's closure gets: reads through [`Layered`] (its own writes over
 //! pending over the committed state), writes into its own [`Writes`].
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use deconflict_core::{
     Entity, EntityId, NewNotification, Notification, Party, PartyId, Subscription, SubscriptionId,
@@ -91,6 +93,19 @@ impl View for TxContext<'_> {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.view().due_deliveries(now, limit)
+    }
+
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.view().document(kind, id)
+    }
+
+    fn documents(
+        &self,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.view().documents(kind, after, limit)
     }
 }
 
@@ -189,5 +204,23 @@ impl Tx for TxContext<'_> {
         };
         self.own.outbox.set(0, id, next);
         Ok(())
+    }
+
+    fn put_document(&mut self, kind: &str, id: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        crate::check_document(kind, Some(id))?;
+        self.own
+            .documents
+            .set(0, (kind.to_owned(), id.to_owned()), Some(Arc::from(body)));
+        Ok(())
+    }
+
+    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let existed = self.document(kind, id)?.is_some();
+        if existed {
+            self.own
+                .documents
+                .set(0, (kind.to_owned(), id.to_owned()), None);
+        }
+        Ok(existed)
     }
 }

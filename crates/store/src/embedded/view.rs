@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
+use std::ops::Bound;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
     Entity, EntityId, Notification, Party, PartyId, Subscription, SubscriptionId, Volume4d,
 };
 
-use super::overlay::{Located, Slots, Spatial, Writes};
+use super::overlay::{DocumentKey, Located, Slots, Spatial, Writes};
 use super::records::{self, OutboxEntry};
 use super::state::{Indexed, State};
 use crate::{Delivery, StoreError, View};
@@ -232,5 +234,49 @@ impl View for Layered<'_> {
                 })
             })
             .collect()
+    }
+
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        crate::check_document(kind, Some(id))?;
+        let key = (kind.to_owned(), id.to_owned());
+        let body = self
+            .lookup(|w| &w.documents, &key)
+            .unwrap_or_else(|| self.state.documents.get(&key).cloned());
+        Ok(body.map(|b| b.to_vec()))
+    }
+
+    fn documents(
+        &self,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        crate::check_document(kind, after)?;
+        let layers: Vec<&Slots<DocumentKey, Arc<[u8]>>> =
+            self.layers().map(|w| &w.documents).collect();
+        let from = match after {
+            Some(after) => Bound::Excluded((kind.to_owned(), after.to_owned())),
+            None => Bound::Included((kind.to_owned(), String::new())),
+        };
+        // The first `limit` committed ones that no overlay wrote, then the overlays' on top: the
+        // first `limit` of the whole are among them.
+        let base = self
+            .state
+            .documents
+            .range((from, Bound::Unbounded))
+            .take_while(|((k, _), _)| k == kind)
+            .filter(|(key, _)| !layers.iter().any(|l| l.contains(key)))
+            .take(limit)
+            .map(|(key, body)| (key.clone(), Arc::clone(body)));
+        let all = self.merged(
+            base,
+            |w| &w.documents,
+            |(k, id), _| k == kind && after.is_none_or(|after| id.as_str() > after),
+        );
+        Ok(all
+            .into_iter()
+            .take(limit)
+            .map(|((_, id), body)| (id, body.to_vec()))
+            .collect())
     }
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, PoisonError};
 
 use redb::{Database, Durability, ReadableTable, Table, TableDefinition, TableHandle};
 
-use super::overlay::{Change, Changes};
+use super::overlay::{Change, Changes, DocumentKey};
 use super::records;
 use super::{Health, Shared};
 use crate::StoreError;
@@ -149,6 +149,31 @@ fn write_u64<'c, V: 'c>(
     Ok(())
 }
 
+/// Writes the documents of a batch, in commit order.
+fn write_documents<'c>(
+    txn: &redb::WriteTransaction,
+    changes: impl Iterator<Item = &'c (DocumentKey, Option<Arc<[u8]>>)>,
+) -> Result<(), StoreError> {
+    let doing = "writing the table documents";
+    let mut table = None;
+    for ((kind, id), body) in changes {
+        let table = match &mut table {
+            Some(t) => t,
+            None => table.insert(
+                txn.open_table(records::DOCUMENTS)
+                    .map_err(|e| unavailable(doing, e))?,
+            ),
+        };
+        let key = (kind.as_str(), id.as_str());
+        match body {
+            Some(b) => table.insert(key, &**b),
+            None => table.remove(key),
+        }
+        .map_err(|e| unavailable(doing, e))?;
+    }
+    Ok(())
+}
+
 /// Writes a batch in one redb transaction and commits it durably.
 fn persist(db: &Database, batch: &[Commit]) -> Result<(), StoreError> {
     let mut txn = db
@@ -174,6 +199,7 @@ fn persist(db: &Database, batch: &[Commit]) -> Result<(), StoreError> {
         changes().flat_map(|c| &c.notifications),
     )?;
     write_u64(&txn, records::OUTBOX, changes().flat_map(|c| &c.outbox))?;
+    write_documents(&txn, changes().flat_map(|c| &c.documents))?;
     let next_notification = changes().filter_map(|c| c.next_notification).max();
     if let Some(next) = next_notification {
         let doing = "writing the table meta";

@@ -352,6 +352,47 @@ impl View for PgTx<'_> {
             })
             .collect()
     }
+
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        crate::check_document(kind, Some(id))?;
+        let rows = self.query(
+            "reading a document",
+            "SELECT body FROM documents WHERE kind = $1 AND id = $2",
+            &[(&kind, Type::TEXT), (&id, Type::TEXT)],
+        )?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+    fn documents(
+        &self,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        crate::check_document(kind, after)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let doing = "reading documents";
+        // Bytewise, as the embedded store orders them, whatever the database's collation.
+        let rows = match after {
+            Some(after) => self.query(
+                doing,
+                "SELECT id, body FROM documents WHERE kind = $1 AND id COLLATE \"C\" > $2 \
+                 ORDER BY id COLLATE \"C\" LIMIT $3",
+                &[
+                    (&kind, Type::TEXT),
+                    (&after, Type::TEXT),
+                    (&limit, Type::INT8),
+                ],
+            )?,
+            None => self.query(
+                doing,
+                "SELECT id, body FROM documents WHERE kind = $1 \
+                 ORDER BY id COLLATE \"C\" LIMIT $2",
+                &[(&kind, Type::TEXT), (&limit, Type::INT8)],
+            )?,
+        };
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
 }
 
 impl Tx for PgTx<'_> {
@@ -493,5 +534,26 @@ impl Tx for PgTx<'_> {
             }
         }
         Ok(())
+    }
+
+    fn put_document(&mut self, kind: &str, id: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        crate::check_document(kind, Some(id))?;
+        self.execute(
+            "writing a document",
+            "INSERT INTO documents (kind, id, body) VALUES ($1, $2, $3) \
+             ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+            &[(&kind, Type::TEXT), (&id, Type::TEXT), (&body, Type::BYTEA)],
+        )?;
+        Ok(())
+    }
+
+    fn delete_document(&mut self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        crate::check_document(kind, Some(id))?;
+        let n = self.execute(
+            "deleting a document",
+            "DELETE FROM documents WHERE kind = $1 AND id = $2",
+            &[(&kind, Type::TEXT), (&id, Type::TEXT)],
+        )?;
+        Ok(n > 0)
     }
 }

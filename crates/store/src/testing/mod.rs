@@ -21,12 +21,14 @@
 //! never does.
 
 mod crud;
+mod documents;
 pub mod fixtures;
 mod notifications;
 mod queries;
 mod transactions;
 
 pub use crud::{entities_put_get_delete, parties_put_get, subscriptions_put_get_delete};
+pub use documents::documents_put_get_list_delete;
 pub use notifications::{
     acknowledge_once, notification_ids_increase_and_inbox_pages,
     outbox_due_attempts_delivered_gave_up,
@@ -65,6 +67,7 @@ macro_rules! __conformance_cases {
             notification_ids_increase_and_inbox_pages,
             acknowledge_once,
             outbox_due_attempts_delivered_gave_up,
+            documents_put_get_list_delete,
         }
     };
 }

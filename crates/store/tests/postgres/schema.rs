@@ -5,6 +5,7 @@ use deconflict_store::postgres::testing::TempDatabase;
 use deconflict_store::postgres::{
     Migrated, PostgresOptions, PostgresStore, SCHEMA_VERSION, migrate,
 };
+use deconflict_store::testing::fixtures::{read, tx};
 
 fn empty() -> TempDatabase {
     TempDatabase::empty().unwrap_or_else(|e| panic!("a PostgreSQL test database: {e}"))
@@ -43,6 +44,78 @@ fn migrate_brings_a_new_database_to_the_current_version_once() {
         }
     );
     PostgresStore::open(db.url(), PostgresOptions::default()).expect("opens");
+}
+
+/// A database that only the first migration was applied to (by a deconflict from before
+/// documents), with a record in it.
+fn at_version_1() -> TempDatabase {
+    let db = empty();
+    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).expect("connects");
+    client
+        .batch_execute(
+            "CREATE TABLE deconflict_schema (\
+               version INT8 PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .expect("creates deconflict_schema");
+    client
+        .batch_execute(include_str!("../../migrations/0001_initial.sql"))
+        .expect("applies 0001");
+    client
+        .batch_execute(
+            "INSERT INTO deconflict_schema (version) VALUES (1); \
+             INSERT INTO parties (id, body) \
+             VALUES ('alpha', '{\"id\":\"alpha\",\"name\":\"Alpha\",\"full_disclosure_to\":[]}')",
+        )
+        .expect("records version 1");
+    db
+}
+
+fn has_documents_table(url: &str) -> bool {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connects");
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = 'documents'",
+            &[],
+        )
+        .expect("queries");
+    row.get::<_, i64>(0) == 1
+}
+
+#[test]
+fn a_database_at_version_1_is_refused_then_migrated_to_2_with_documents() {
+    assert_eq!(SCHEMA_VERSION, 2);
+    let db = at_version_1();
+    assert!(!has_documents_table(db.url()));
+    let msg = refusal(PostgresStore::open(db.url(), PostgresOptions::default()));
+    assert!(msg.contains("schema version 1"), "{msg}");
+    assert!(msg.contains("deconflict migrate"), "{msg}");
+
+    assert_eq!(
+        migrate(db.url()).expect("migrates"),
+        Migrated { from: 1, to: 2 }
+    );
+    assert!(has_documents_table(db.url()));
+    let store = PostgresStore::open(db.url(), PostgresOptions::default()).expect("opens");
+    let parties = read(&store, |v| v.parties()).expect("read");
+    assert_eq!(
+        parties.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Alpha"],
+        "what version 1 held is kept"
+    );
+    tx(&store, |tx| {
+        tx.put_document("availability", "uss-1", b"{}".to_vec())
+    })
+    .expect("written");
+    assert_eq!(
+        read(&store, |v| v.documents("availability", None, 10)).expect("read"),
+        vec![("uss-1".to_owned(), b"{}".to_vec())]
+    );
+    drop(store);
+    assert_eq!(
+        migrate(db.url()).expect("migrates again"),
+        Migrated { from: 2, to: 2 }
+    );
 }
 
 #[test]
