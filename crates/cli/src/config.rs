@@ -44,8 +44,17 @@ pub struct ServeArgs {
     /// 5 km²). Lower is coarser.
     #[arg(long, value_name = "RES", env = "DECONFLICT_H3_RESOLUTION")]
     pub h3_resolution: Option<u8>,
+    /// The URL this server is reached at (default `http://` + the listen address); the F3548
+    /// DSS API shows `<public_url>/v1` as the `uss_base_url` of entities filed through the
+    /// native API.
+    #[arg(long, value_name = "URL", env = "DECONFLICT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Refuse `http://` `uss_base_url`s in the F3548 DSS API (by default http is accepted, as
+    /// test deployments of the standard's tools use it).
+    #[arg(long, env = "DECONFLICT_DSS_REQUIRE_HTTPS")]
+    pub dss_require_https: bool,
     /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
-    /// audience, h3_resolution, log_json.
+    /// audience, h3_resolution, public_url, dss_require_https, log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -66,6 +75,9 @@ struct FileConfig {
     jwks: Option<PathBuf>,
     audience: Option<String>,
     h3_resolution: Option<u8>,
+    public_url: Option<String>,
+    #[serde(default)]
+    dss_require_https: bool,
     #[serde(default)]
     log_json: bool,
 }
@@ -89,6 +101,10 @@ pub struct ServeConfig {
     pub audience: String,
     /// H3 resolution of coarse footprints.
     pub h3_resolution: h3o::Resolution,
+    /// The URL this server is reached at.
+    pub public_url: String,
+    /// Whether the DSS API refuses http:// base URLs.
+    pub dss_require_https: bool,
     /// JSON logs.
     pub log_json: bool,
 }
@@ -156,7 +172,16 @@ impl ServeArgs {
         if lease == 0 {
             anyhow::bail!("delivery_lease must be at least 1 second");
         }
+        let public_url = self
+            .public_url
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            anyhow::bail!("public_url must be an http:// or https:// URL, got {public_url:?}");
+        }
         Ok(ServeConfig {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            dss_require_https: self.dss_require_https || file.dss_require_https,
             store,
             delivery_lease: std::time::Duration::from_secs(lease),
             h3_resolution,
@@ -196,6 +221,8 @@ mod tests {
             jwks: None,
             audience: None,
             h3_resolution: None,
+            public_url: None,
+            dss_require_https: false,
             config,
             log_json: false,
         }

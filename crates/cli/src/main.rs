@@ -397,6 +397,8 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         audience: args.audience.clone(),
         h3_resolution: h3o::Resolution::try_from(config::DEFAULT_H3_RESOLUTION)
             .context("the default H3 resolution")?,
+        public_url: format!("http://{}", args.listen),
+        dss_require_https: false,
         log_json: args.log_json,
     };
     let verifier = serve::verifier(&config)?;

@@ -50,6 +50,11 @@ fn service_over<S: Store>(store: S, config: &ServeConfig) -> Arc<Service<S>> {
                 ..DisclosurePolicy::default()
             },
             delivery_lease: lease,
+            dss: deconflict_service::dss::DssConfig {
+                allow_http_base_urls: !config.dss_require_https,
+                native_base_url: format!("{}/v1", config.public_url),
+                ..deconflict_service::dss::DssConfig::default()
+            },
             ..ServiceConfig::default()
         },
         Arc::new(SystemClock),
