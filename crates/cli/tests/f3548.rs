@@ -10,9 +10,9 @@
     reason = "tests: a failure aborts the test with its reason"
 )]
 
-mod common;
 #[path = "f3548/availability.rs"]
 mod availability;
+mod common;
 #[path = "f3548/constraints.rs"]
 mod constraints;
 #[path = "f3548/oir.rs"]
@@ -82,7 +82,14 @@ impl Dss {
         let place = Place::new(backend);
         let mut command = Command::new(env!("CARGO_BIN_EXE_deconflict"));
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--audience", AUD, "--log-json"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--audience",
+                AUD,
+                "--log-json",
+            ])
             .arg("--data")
             .arg(place.dir.path())
             .arg("--jwt-public-key")
@@ -241,7 +248,11 @@ pub fn id() -> String {
 /// Asserts a status, showing the body when it differs.
 #[track_caller]
 pub fn expect(a: &Answer, status: u16) -> &Value {
-    assert_eq!(a.status, status, "expected {status}, got {}: {}", a.status, a.text);
+    assert_eq!(
+        a.status, status,
+        "expected {status}, got {}: {}",
+        a.status, a.text
+    );
     if status >= 400 {
         assert!(
             a.body["message"].as_str().is_some_and(|m| !m.is_empty()),

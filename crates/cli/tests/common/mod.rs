@@ -212,6 +212,35 @@ pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) 
     }
 }
 
+/// One request with a raw body (sent as `application/json`, whatever it holds).
+pub fn call_raw(method: &str, url: &str, token: Option<&str>, body: &str) -> Answer {
+    let agent = agent();
+    let mut r = match method {
+        "PUT" => agent.put(url),
+        _ => agent.post(url),
+    }
+    .header("Content-Type", "application/json");
+    if let Some(t) = token {
+        r = r.header("Authorization", format!("Bearer {t}"));
+    }
+    let mut resp = r.send(body).expect("the server answers");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+        text,
+    }
+}
+
 /// A polygon volume over `[lon0, lat0]..[lon1, lat1]`, altitudes and an hour window `h0..h1`
 /// counted from 2030-01-01T00:00Z.
 pub fn box_volume(

@@ -170,13 +170,14 @@ pub(crate) struct VolumeRules {
     pub times_required: bool,
 }
 
-/// Far bounds for a missing time of a query: every entity lives between them.
+/// Far bounds for a missing time of a query: every entity lives between them, and every store
+/// can hold them (PostgreSQL's `timestamptz` cannot hold chrono's extremes).
 fn far_past() -> DateTime<Utc> {
-    DateTime::<Utc>::MIN_UTC + Duration::days(1)
+    DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH) // 0001-01-01
 }
 
 fn far_future() -> DateTime<Utc> {
-    DateTime::<Utc>::MAX_UTC - Duration::days(1)
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH) // 9999-12-31T23:59:59
 }
 
 impl DssVolume {
