@@ -230,3 +230,6 @@ async fn run<S: Store, T: Send + 'static>(
             area_too_large,
         })
 }
+
+#[cfg(test)]
+mod robustness_tests;
