@@ -53,8 +53,17 @@ pub struct ServeArgs {
     /// test deployments of the standard's tools use it).
     #[arg(long, env = "DECONFLICT_DSS_REQUIRE_HTTPS")]
     pub dss_require_https: bool,
+    /// Most explicit F3548 subscriptions one USS may hold intersecting any one area (default
+    /// 10); the next is refused with 429.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "DECONFLICT_DSS_MAX_SUBSCRIPTIONS_PER_AREA"
+    )]
+    pub dss_max_subscriptions_per_area: Option<usize>,
     /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
-    /// audience, h3_resolution, public_url, dss_require_https, log_json.
+    /// audience, h3_resolution, public_url, dss_require_https, dss_max_subscriptions_per_area,
+    /// log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -78,6 +87,7 @@ struct FileConfig {
     public_url: Option<String>,
     #[serde(default)]
     dss_require_https: bool,
+    dss_max_subscriptions_per_area: Option<usize>,
     #[serde(default)]
     log_json: bool,
 }
@@ -105,6 +115,8 @@ pub struct ServeConfig {
     pub public_url: String,
     /// Whether the DSS API refuses http:// base URLs.
     pub dss_require_https: bool,
+    /// Most explicit DSS subscriptions of one USS in one area.
+    pub dss_max_subscriptions_per_area: usize,
     /// JSON logs.
     pub log_json: bool,
 }
@@ -115,6 +127,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_AUDIENCE: &str = "deconflict";
 /// The default H3 resolution of coarse footprints.
 pub const DEFAULT_H3_RESOLUTION: u8 = 7;
+/// The default limit of explicit DSS subscriptions of one USS in one area.
+pub const DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA: usize = 10;
 /// The default webhook delivery lease, seconds.
 pub const DEFAULT_DELIVERY_LEASE_S: u64 = 60;
 
@@ -182,6 +196,10 @@ impl ServeArgs {
         Ok(ServeConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             dss_require_https: self.dss_require_https || file.dss_require_https,
+            dss_max_subscriptions_per_area: self
+                .dss_max_subscriptions_per_area
+                .or(file.dss_max_subscriptions_per_area)
+                .unwrap_or(DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA),
             store,
             delivery_lease: std::time::Duration::from_secs(lease),
             h3_resolution,
@@ -223,6 +241,7 @@ mod tests {
             h3_resolution: None,
             public_url: None,
             dss_require_https: false,
+            dss_max_subscriptions_per_area: None,
             config,
             log_json: false,
         }

@@ -399,6 +399,7 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
             .context("the default H3 resolution")?,
         public_url: format!("http://{}", args.listen),
         dss_require_https: false,
+        dss_max_subscriptions_per_area: config::DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA,
         log_json: args.log_json,
     };
     let verifier = serve::verifier(&config)?;

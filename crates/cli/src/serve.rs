@@ -53,6 +53,7 @@ fn service_over<S: Store>(store: S, config: &ServeConfig) -> Arc<Service<S>> {
             dss: deconflict_service::dss::DssConfig {
                 allow_http_base_urls: !config.dss_require_https,
                 native_base_url: format!("{}/v1", config.public_url),
+                max_subscriptions_per_area: config.dss_max_subscriptions_per_area,
                 ..deconflict_service::dss::DssConfig::default()
             },
             ..ServiceConfig::default()

@@ -15,6 +15,8 @@ mod availability;
 mod common;
 #[path = "f3548/constraints.rs"]
 mod constraints;
+#[path = "f3548/limits.rs"]
+mod limits;
 #[path = "f3548/oir.rs"]
 mod oir;
 #[path = "f3548/subscriptions.rs"]

@@ -139,6 +139,7 @@ impl IntoResponse for DssApiError {
                 DssError::NotFound(m) => message(StatusCode::NOT_FOUND, m),
                 DssError::Conflict(m) => message(StatusCode::CONFLICT, m),
                 DssError::UssDown(m) => message(StatusCode::PRECONDITION_FAILED, m),
+                DssError::TooMany(m) => message(StatusCode::TOO_MANY_REQUESTS, m),
                 e @ DssError::AirspaceConflict { .. } => {
                     let text = e.to_string();
                     let DssError::AirspaceConflict {

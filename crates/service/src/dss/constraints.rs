@@ -19,10 +19,7 @@ use crate::Service;
 use crate::caller::Caller;
 use crate::notify::{ChangeOf, fan_out};
 
-const RULES: VolumeRules = VolumeRules {
-    altitudes_required: false,
-    times_required: true,
-};
+const RULES: VolumeRules = VolumeRules::CONSTRAINT;
 
 fn is_zone(e: &Entity) -> bool {
     matches!(e.kind, EntityKind::Zone(_))

@@ -85,6 +85,8 @@ pub struct DssConfig {
     pub max_subscription_window: Duration,
     /// How far in the past an explicit subscription may start (clock skew).
     pub subscription_start_tolerance: Duration,
+    /// Most explicit subscriptions of one USS intersecting any one subscription's area.
+    pub max_subscriptions_per_area: usize,
 }
 
 impl Default for DssConfig {
@@ -94,6 +96,7 @@ impl Default for DssConfig {
             native_base_url: "http://127.0.0.1:8080/v1".into(),
             max_subscription_window: Duration::hours(24),
             subscription_start_tolerance: Duration::minutes(5),
+            max_subscriptions_per_area: 10,
         }
     }
 }
@@ -128,6 +131,9 @@ pub enum DssError {
         /// Constraints whose current OVN the key lacks.
         missing_constraints: Vec<ConstraintRefView>,
     },
+    /// Too many subscriptions of the USS in the area (429).
+    #[error("{0}")]
+    TooMany(String),
     /// The managing USS is marked Down (412).
     #[error("{0}")]
     UssDown(String),
@@ -163,11 +169,29 @@ pub struct DssVolume {
 
 /// What each part of a volume must be.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct VolumeRules {
+pub struct VolumeRules {
     /// Altitudes must be given (else every altitude).
     pub altitudes_required: bool,
-    /// Times must be given (else these bounds).
+    /// Times must be given (else the far past and future).
     pub times_required: bool,
+}
+
+impl VolumeRules {
+    /// Operational intents: everything required.
+    pub const OPERATIONAL_INTENT: Self = Self {
+        altitudes_required: true,
+        times_required: true,
+    };
+    /// Constraints: times required, altitudes default to every altitude.
+    pub const CONSTRAINT: Self = Self {
+        altitudes_required: false,
+        times_required: true,
+    };
+    /// Areas of interest: nothing but the footprint required.
+    pub const QUERY: Self = Self {
+        altitudes_required: false,
+        times_required: false,
+    };
 }
 
 /// Far bounds for a missing time of a query: every entity lives between them, and every store
@@ -181,8 +205,12 @@ fn far_future() -> DateTime<Utc> {
 }
 
 impl DssVolume {
-    /// The volume as the core validates it, naming `field` (`extents[2]`) in errors.
-    pub(crate) fn to_volume(
+    /// The volume as the core validates it under `rules`, naming `field` (`extents[2]`) in
+    /// errors.
+    ///
+    /// # Errors
+    /// [`DssError::BadRequest`] or [`DssError::AreaTooLarge`].
+    pub fn to_volume(
         &self,
         field: &str,
         rules: VolumeRules,

@@ -49,10 +49,7 @@ pub struct PutOperationalIntent {
     pub new_subscription: Option<ImplicitSubscription>,
 }
 
-const OIR_RULES: VolumeRules = VolumeRules {
-    altitudes_required: true,
-    times_required: true,
-};
+const OIR_RULES: VolumeRules = VolumeRules::OPERATIONAL_INTENT;
 
 fn is_operation(e: &Entity) -> bool {
     matches!(e.kind, EntityKind::Operation { .. })
@@ -463,12 +460,5 @@ pub(crate) fn query_volume(
     limits: &deconflict_core::VolumeLimits,
 ) -> Result<Volume4d, DssError> {
     let area = area.ok_or_else(|| DssError::BadRequest("Missing area_of_interest".into()))?;
-    area.to_volume(
-        "area_of_interest",
-        VolumeRules {
-            altitudes_required: false,
-            times_required: false,
-        },
-        limits,
-    )
+    area.to_volume("area_of_interest", VolumeRules::QUERY, limits)
 }

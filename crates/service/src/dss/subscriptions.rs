@@ -199,6 +199,19 @@ impl<S: Store> Service<S> {
                     }
                 }
             }
+            let crowd = tx
+                .subscriptions_intersecting(&volumes)?
+                .into_iter()
+                .filter(|s| s.owner == caller.party && !s.implicit && s.id != req.id)
+                .count();
+            if crowd >= cfg.max_subscriptions_per_area {
+                return Err(DssError::TooMany(format!(
+                    "USS {} already has {crowd} subscriptions in this area, the most allowed \
+                     is {}: query /dss/v1/subscriptions/query to find them, and reuse or \
+                     delete some",
+                    caller.party, cfg.max_subscriptions_per_area
+                )));
+            }
             let sub = Subscription {
                 id: req.id,
                 owner: caller.party.clone(),
