@@ -104,6 +104,10 @@ fn intersects(a: &[Volume4d], b: &[Volume4d]) -> bool {
 }
 
 /// What the rules say, computed the slow and obvious way.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the model takes each input of the rule, spelled out"
+)]
 fn expected_put(
     model: &BTreeMap<u8, ModelEntity>,
     id: u8,

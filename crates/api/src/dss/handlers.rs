@@ -247,7 +247,7 @@ async fn put_constraint<S: Store>(
     let extents =
         wire::extents(&required("extents", p.extents)?).map_err(DssApiError::BadRequest)?;
     let uss_base_url = required("uss_base_url", p.uss_base_url)?;
-    let changed = run(&state.service, BAD, move |s| {
+    let changed = run(&state.service, TOO_LARGE, move |s| {
         s.dss_put_constraint(&caller, id, ovn_, &extents, &uss_base_url)
     })
     .await?;

@@ -109,7 +109,7 @@ fn oir_life_cycle(backend: Backend) {
     );
 
     // Update to Activated with an implicit subscription: version 2, a new OVN.
-    let mut p = oir_params(&[v.clone()], "Activated", &[]);
+    let mut p = oir_params(std::slice::from_ref(&v), "Activated", &[]);
     p["new_subscription"] = json!({"uss_base_url": "https://uss.example.com/utm"});
     let a = dss.put(&format!("{}/{ovn1}", oir_path(&oir)), &uss1, &p);
     let r = reference(expect(&a, 200)).clone();
