@@ -108,6 +108,7 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             )],
             expected_ovn: None,
             key: vec![],
+            exemption: None,
         },
     )?;
 
@@ -134,6 +135,7 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             )],
             expected_ovn: None,
             key: vec![hospital.entity.ovn.clone()],
+            exemption: None,
         },
     )?;
 
@@ -158,6 +160,7 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             )],
             expected_ovn: None,
             key: keys,
+            exemption: None,
         },
     )?;
     // A second southern patrol elsewhere: no conflict.
@@ -179,6 +182,7 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             )],
             expected_ovn: None,
             key: vec![],
+            exemption: None,
         },
     )?;
     Ok(true)

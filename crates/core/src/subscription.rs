@@ -100,6 +100,29 @@ pub enum Event {
         /// The subscription that matched.
         subscription: SubscriptionId,
     },
+    /// A ceasefire agreement binding the recipient changed status.
+    CeasefireChanged {
+        /// The agreement.
+        agreement: EntityId,
+        /// Its status now: `proposed`, `in_force`, `ended` or `denounced`.
+        status: String,
+        /// The party whose act changed it.
+        by: PartyId,
+    },
+    /// A party declared an exemption to file an operation inside an agreement in force that
+    /// binds it (and the recipient).
+    ExemptionDeclared {
+        /// The agreement.
+        agreement: EntityId,
+        /// The operation.
+        operation: EntityId,
+        /// The party that declared it.
+        party: PartyId,
+        /// The exemption category, one the agreement declares.
+        category: String,
+        /// Why, in the party's words.
+        justification: String,
+    },
 }
 
 /// A notification to be recorded: the store gives it an id and a time.

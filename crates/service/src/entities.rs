@@ -30,6 +30,9 @@ pub struct PutEntity {
     pub expected_ovn: Option<Ovn>,
     /// The OVNs of intersecting entities the caller has seen.
     pub key: Vec<Ovn>,
+    /// An exemption declared to file an operation inside a ceasefire in force that binds the
+    /// caller (see [`crate::ceasefires`]).
+    pub exemption: Option<crate::ceasefires::Exemption>,
 }
 
 /// A write that succeeded.
@@ -82,6 +85,22 @@ fn refusal(
     }
 }
 
+/// Refuses writes through the entity use cases to the zone of a ceasefire agreement: it is
+/// changed only by the agreement's life cycle.
+fn managed_elsewhere(view: &dyn View, current: Option<&Entity>) -> Result<(), ServiceError> {
+    if let Some(e) = current
+        && e.kind == EntityKind::Zone(deconflict_core::ZoneKind::Ceasefire)
+        && crate::ceasefires::read(view, e.id)?.is_some()
+    {
+        return Err(ServiceError::Forbidden(format!(
+            "zone {} is the area of a ceasefire agreement: it changes only through \
+             /v1/ceasefires/{}",
+            e.id, e.id
+        )));
+    }
+    Ok(())
+}
+
 /// The owners' party records of `entities`, for disclosure grants.
 fn owners(view: &dyn View, entities: &[Entity]) -> Result<BTreeMap<PartyId, Party>, StoreError> {
     let mut out = BTreeMap::new();
@@ -132,6 +151,9 @@ impl<S: Store> Service<S> {
         req: PutEntity,
     ) -> Result<WriteOutcome, ServiceError> {
         caller.require(SCOPE_WRITE)?;
+        if let Some(ex) = &req.exemption {
+            crate::ceasefires::check_exemption(ex)?;
+        }
         let volumes: Arc<[Volume4d]> =
             VolumeSpec::to_volumes(&req.volumes, &self.config.limits)?.into();
         let key: Key = req.key.iter().cloned().collect();
@@ -139,6 +161,7 @@ impl<S: Store> Service<S> {
         let now = self.clock.now();
         self.store.transact(&mut |tx| {
             let current = tx.entity(&req.id)?;
+            managed_elsewhere(&*tx, current.as_ref())?;
             let intersecting = tx.entities_intersecting(&volumes)?;
             let write = WriteRequest {
                 id: req.id,
@@ -164,6 +187,17 @@ impl<S: Store> Service<S> {
                 ));
             }
             let entity = apply_write(current.as_ref(), write, new_ovn.clone());
+            if matches!(entity.kind, EntityKind::Operation { .. }) {
+                crate::ceasefires::check_operation(
+                    tx,
+                    &caller.party,
+                    entity.id,
+                    entity.version,
+                    &intersecting,
+                    req.exemption.as_ref(),
+                    now,
+                )?;
+            }
             tx.put_entity(entity.clone())?;
             let mut touched: Vec<Volume4d> = entity.volumes.to_vec();
             if let Some(old) = &current {
@@ -217,6 +251,7 @@ impl<S: Store> Service<S> {
         let now = self.clock.now();
         self.store.transact(&mut |tx| {
             let current = tx.entity(&id)?;
+            managed_elsewhere(&*tx, current.as_ref())?;
             if let Err(r) = check_delete(current.as_ref(), &id, &ovn, &caller.party) {
                 return Err(refusal(
                     r,

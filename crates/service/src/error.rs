@@ -38,6 +38,17 @@ pub enum ServiceError {
     /// The key rule: the caller has not seen the current version of these intersecting entities.
     #[error("the key lacks the current OVN of {} intersecting entities", .0.len())]
     MissingOvns(Vec<ConflictView>),
+    /// The ceasefire rule: the operation breaches agreements in force that bind its party.
+    #[error("ceasefire conflict: {detail}")]
+    CeasefireConflict {
+        /// What is wrong and what would be allowed.
+        detail: String,
+        /// The agreements breached.
+        agreements: Vec<crate::ceasefires::CeasefireBreach>,
+    },
+    /// The act does not fit the resource's current state (accepting an agreement in force).
+    #[error("{0}")]
+    InvalidState(String),
     /// The store failed; the request may be retried.
     #[error("storage: {0}")]
     Store(#[from] StoreError),

@@ -10,6 +10,7 @@
 //! blocking thread (the API does, with `spawn_blocking`).
 
 mod caller;
+pub mod ceasefires;
 mod deliveries;
 mod disclosure;
 pub mod dss;

@@ -42,6 +42,30 @@ pub struct PutOperationJson {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub ovn: Option<Ovn>,
+    /// To file inside a ceasefire in force that binds the caller: an exemption of a category
+    /// the agreement allows. It is kept on record and told at once to every other signatory.
+    #[serde(default)]
+    pub exemption: Option<ExemptionJson>,
+}
+
+/// An exemption declared by an operation (see `/v1/ceasefires`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Exemption)]
+pub struct ExemptionJson {
+    /// One of the agreement's `exemption_categories`.
+    pub category: String,
+    /// Why, in the party's words (1–2000 characters).
+    pub justification: String,
+}
+
+impl From<ExemptionJson> for deconflict_service::ceasefires::Exemption {
+    fn from(e: ExemptionJson) -> Self {
+        Self {
+            category: e.category,
+            justification: e.justification,
+        }
+    }
 }
 
 fn accepted() -> OperationState {

@@ -93,6 +93,7 @@ pub(crate) async fn put_operation<S: Store>(
         volumes: b.volumes,
         expected_ovn: b.ovn,
         key: b.key,
+        exemption: b.exemption.map(Into::into),
     };
     let outcome = run(&state.service, move |s| s.put_entity(&caller, req)).await?;
     let (conflicts, notified) = conflicts_and_notified(&outcome);
@@ -148,6 +149,7 @@ pub(crate) async fn put_zone<S: Store>(
         volumes: b.volumes,
         expected_ovn: b.ovn,
         key: Vec::new(),
+        exemption: None,
     };
     let outcome = run(&state.service, move |s| s.put_entity(&caller, req)).await?;
     let (conflicts, notified) = conflicts_and_notified(&outcome);

@@ -102,6 +102,34 @@ pub struct ProblemJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Vec<ConflictJson>)]
     missing: Option<Vec<ConflictJson>>,
+    /// With "Ceasefire conflict" (409): the agreements in force, binding the caller, that the
+    /// operation intersects, with the exemption categories each allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<CeasefireBreachJson>)]
+    agreements: Option<Vec<CeasefireBreachJson>>,
+}
+
+/// An agreement an operation would breach.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CeasefireBreach)]
+pub struct CeasefireBreachJson {
+    /// The agreement's id.
+    #[schema(format = Uuid)]
+    agreement: String,
+    /// Its name.
+    name: String,
+    /// The exemption categories it allows.
+    exemption_categories: Vec<String>,
+}
+
+impl From<&deconflict_service::ceasefires::CeasefireBreach> for CeasefireBreachJson {
+    fn from(b: &deconflict_service::ceasefires::CeasefireBreach) -> Self {
+        Self {
+            agreement: b.agreement.to_string(),
+            name: b.name.clone(),
+            exemption_categories: b.exemption_categories.clone(),
+        }
+    }
 }
 
 impl ProblemJson {
@@ -116,6 +144,7 @@ impl ProblemJson {
             error_id: None,
             missing_ovns: None,
             missing: None,
+            agreements: None,
         }
     }
 
@@ -191,6 +220,14 @@ impl IntoResponse for ApiError {
                     ..ProblemJson::new(StatusCode::CONFLICT, "Airspace conflict", detail)
                 }
                 .respond()
+            }
+            Self::Service(E::CeasefireConflict { detail, agreements }) => ProblemJson {
+                agreements: Some(agreements.iter().map(CeasefireBreachJson::from).collect()),
+                ..ProblemJson::new(StatusCode::CONFLICT, "Ceasefire conflict", detail)
+            }
+            .respond(),
+            Self::Service(e @ E::InvalidState(_)) => {
+                problem(StatusCode::CONFLICT, "Invalid state", e.to_string())
             }
             Self::Service(E::Store(StoreError::Contention { attempts })) => {
                 // Not a fault: concurrent writes to the same airspace kept colliding. Nothing

@@ -5,6 +5,7 @@
 //! its path, the scopes it needs (the service checks them; see `deconflict_service::Caller`) and
 //! every status it can answer. `crate::openapi`'s tests check that every route below is there.
 
+pub(crate) mod ceasefires;
 pub mod dto;
 pub(crate) mod entities;
 pub mod error;
@@ -26,6 +27,7 @@ use deconflict_store::Store;
 use uuid::Uuid;
 
 use crate::AppState;
+use ceasefires::*;
 use entities::*;
 use error::ApiError;
 use parties::*;
@@ -79,6 +81,17 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
                 .get(get_subscription::<S>)
                 .delete(delete_subscription::<S>),
         )
+        .route(
+            "/v1/ceasefires",
+            post(propose_ceasefire::<S>).get(list_ceasefires::<S>),
+        )
+        .route("/v1/ceasefires/{id}", get(get_ceasefire::<S>))
+        .route("/v1/ceasefires/{id}/accept", post(accept_ceasefire::<S>))
+        .route(
+            "/v1/ceasefires/{id}/denounce",
+            post(denounce_ceasefire::<S>),
+        )
+        .route("/v1/ceasefires/{id}/end", post(end_ceasefire::<S>))
         .route("/v1/inbox", get(inbox::<S>))
         .route("/v1/inbox/{id}/ack", post(ack::<S>))
 }

@@ -131,6 +131,32 @@ pub enum EventSchema {
         #[schema(format = Uuid)]
         subscription: String,
     },
+    /// A ceasefire agreement binding the recipient changed status.
+    CeasefireChanged {
+        /// The agreement's id.
+        #[schema(format = Uuid)]
+        agreement: String,
+        /// `proposed`, `in_force`, `ended` or `denounced`.
+        status: String,
+        /// The party whose act changed it.
+        by: String,
+    },
+    /// A party declared an exemption to file an operation inside an agreement in force that
+    /// binds it and the recipient.
+    ExemptionDeclared {
+        /// The agreement's id.
+        #[schema(format = Uuid)]
+        agreement: String,
+        /// The operation's id.
+        #[schema(format = Uuid)]
+        operation: String,
+        /// The declaring party.
+        party: String,
+        /// The exemption category.
+        category: String,
+        /// Why, in the party's words.
+        justification: String,
+    },
 }
 
 /// A notification in an inbox, also the body POSTed to a subscription's `callback_url` (with an
@@ -248,6 +274,29 @@ mod tests {
                 },
                 requires_ack: true,
                 acked_at,
+            });
+        }
+        for event in [
+            Event::CeasefireChanged {
+                agreement: EntityId(uuid::Uuid::nil()),
+                status: "in_force".into(),
+                by: party.clone(),
+            },
+            Event::ExemptionDeclared {
+                agreement: EntityId(uuid::Uuid::nil()),
+                operation: EntityId(uuid::Uuid::max()),
+                party: party.clone(),
+                category: "medical-evacuation".into(),
+                justification: "a casualty at the hospital".into(),
+            },
+        ] {
+            mirrors::<_, NotificationSchema>(&Notification {
+                id: 8,
+                recipient: party.clone(),
+                created_at: when(6),
+                event,
+                requires_ack: true,
+                acked_at: None,
             });
         }
     }

@@ -34,6 +34,12 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/subscriptions/{id}"),
     ("GET", "/v1/inbox"),
     ("POST", "/v1/inbox/{id}/ack"),
+    ("POST", "/v1/ceasefires"),
+    ("GET", "/v1/ceasefires"),
+    ("GET", "/v1/ceasefires/{id}"),
+    ("POST", "/v1/ceasefires/{id}/accept"),
+    ("POST", "/v1/ceasefires/{id}/denounce"),
+    ("POST", "/v1/ceasefires/{id}/end"),
 ];
 
 /// The routes outside `native::routes()` that the document also describes.

@@ -166,6 +166,7 @@ fn file_one<S: Store>(
             volumes: f.volumes.clone(),
             expected_ovn: None,
             key: seen.into_iter().map(|v| v.ovn).collect(),
+            exemption: None,
         },
     )?;
     Ok(outcome.conflicts.len())

@@ -142,6 +142,7 @@ fn killed_writers_lose_no_acknowledged_group() {
             .iter()
             .map(|n| match &n.event {
                 Event::EntityChanged { entity, .. } => group_of(entity.0.as_u128()),
+                other => panic!("the writer records only entity changes, found {other:?}"),
             })
             .collect();
         assert_eq!(notified.len(), inbox.len(), "one notification per group");
