@@ -193,6 +193,67 @@ fn a_ceasefire_binds_its_signatories_once_in_force(backend: Backend) {
     let free = file(&s, R, &new_id(), &inside(3), None);
     assert_eq!(free.status, 201, "{}", free.text);
 
+    // Through the F3548 DSS API too: a bound USS is refused (there is no way to declare an
+    // exemption there), the agreement's zone is a constraint no USS may change.
+    let key = common::dev_key(place.dir.path());
+    let dss_token = |party: &str| {
+        key.mint(
+            party,
+            &[
+                "utm.strategic_coordination".to_owned(),
+                "utm.constraint_management".to_owned(),
+            ],
+            "deconflict",
+            std::time::Duration::from_secs(600),
+        )
+        .expect("a token")
+    };
+    let t = |m: i64| json!({"value": (Utc::now() + Duration::minutes(m)).to_rfc3339(), "format": "RFC3339"});
+    let alt = |v: f64| json!({"value": v, "reference": "W84", "units": "M"});
+    let oir = json!({"state": "Accepted", "uss_base_url": "https://uss.example.com/utm", "key": [],
+        "extents": [{"volume": {"outline_circle": {"center": {"lat": 35.62, "lng": 38.62},
+            "radius": {"value": 300.0, "units": "M"}}, "altitude_lower": alt(5000.0),
+            "altitude_upper": alt(5100.0)}, "time_start": t(300), "time_end": t(330)}]});
+    let by_s = call(
+        "PUT",
+        &format!(
+            "{}/dss/v1/operational_intent_references/{}",
+            s.base,
+            new_id()
+        ),
+        Some(&dss_token(S)),
+        Some(&oir),
+    );
+    assert_eq!(by_s.status, 409, "{}", by_s.text);
+    assert!(
+        by_s.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Ceasefire conflict")),
+        "{}",
+        by_s.text
+    );
+    let by_r = call(
+        "PUT",
+        &format!(
+            "{}/dss/v1/operational_intent_references/{}",
+            s.base,
+            new_id()
+        ),
+        Some(&dss_token(R)),
+        Some(&oir),
+    );
+    assert_eq!(by_r.status, 201, "{}", by_r.text);
+    let constraint = call(
+        "DELETE",
+        &format!(
+            "{}/dss/v1/constraint_references/{id}/whatever-ovn-0000",
+            s.base
+        ),
+        Some(&dss_token(N)),
+        None,
+    );
+    assert_eq!(constraint.status, 403, "{}", constraint.text);
+
     // Its zone changes only through the agreement.
     let zone = call(
         "GET",

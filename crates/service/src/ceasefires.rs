@@ -327,6 +327,11 @@ pub(crate) fn check_operation(
     Ok(())
 }
 
+/// Whether `e` is the zone of a ceasefire agreement (changed only by the agreement's acts).
+pub(crate) fn is_agreement_zone(view: &dyn View, e: &Entity) -> Result<bool, StoreError> {
+    Ok(e.kind == EntityKind::Zone(ZoneKind::Ceasefire) && read(view, e.id)?.is_some())
+}
+
 /// Checks an exemption's fields.
 pub(crate) fn check_exemption(ex: &Exemption) -> Result<(), ServiceError> {
     if ex.category.is_empty() || ex.category.len() > 64 {

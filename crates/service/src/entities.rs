@@ -89,8 +89,7 @@ fn refusal(
 /// changed only by the agreement's life cycle.
 fn managed_elsewhere(view: &dyn View, current: Option<&Entity>) -> Result<(), ServiceError> {
     if let Some(e) = current
-        && e.kind == EntityKind::Zone(deconflict_core::ZoneKind::Ceasefire)
-        && crate::ceasefires::read(view, e.id)?.is_some()
+        && crate::ceasefires::is_agreement_zone(view, e)?
     {
         return Err(ServiceError::Forbidden(format!(
             "zone {} is the area of a ceasefire agreement: it changes only through \

@@ -21,6 +21,13 @@ use crate::notify::{ChangeOf, fan_out};
 
 const RULES: VolumeRules = VolumeRules::CONSTRAINT;
 
+fn agreement_zone(id: EntityId) -> DssError {
+    DssError::Forbidden(format!(
+        "constraint {id} is the area of a ceasefire agreement: it changes only through the \
+         agreement (/v1/ceasefires/{id})"
+    ))
+}
+
 fn is_zone(e: &Entity) -> bool {
     matches!(e.kind, EntityKind::Zone(_))
 }
@@ -54,6 +61,11 @@ impl<S: Store> Service<S> {
         let new_ovn = self.ovns.next();
         self.store.transact(&mut |tx| {
             let current = tx.entity(&id)?;
+            if let Some(c) = &current
+                && crate::ceasefires::is_agreement_zone(&*tx, c)?
+            {
+                return Err(agreement_zone(id));
+            }
             match (&current, &ovn) {
                 (Some(c), _) if c.owner != caller.party => {
                     return Err(DssError::Forbidden(format!(
@@ -151,6 +163,9 @@ impl<S: Store> Service<S> {
             let Some(old) = tx.entity(&id)?.filter(is_zone) else {
                 return Err(DssError::NotFound(format!("Constraint {id} not found")));
             };
+            if crate::ceasefires::is_agreement_zone(&*tx, &old)? {
+                return Err(agreement_zone(id));
+            }
             if old.owner != caller.party {
                 return Err(DssError::Forbidden(format!(
                     "Constraint {id} is owned by {}, not {}",

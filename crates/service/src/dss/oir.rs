@@ -313,6 +313,24 @@ impl<S: Store> Service<S> {
                 key: key.clone(),
             };
             let mut entity = apply_write(current.as_ref(), write, new_ovn.clone());
+            // The ceasefire rule binds a USS like any party; the DSS API has no way to declare
+            // an exemption (the native API has).
+            crate::ceasefires::check_operation(
+                tx,
+                &caller.party,
+                entity.id,
+                entity.version,
+                &intersecting,
+                None,
+                now,
+            )
+            .map_err(|e| match e {
+                crate::ServiceError::CeasefireConflict { detail, .. } => {
+                    DssError::Conflict(format!("Ceasefire conflict: {detail}"))
+                }
+                crate::ServiceError::Store(s) => DssError::Store(s),
+                other => DssError::BadRequest(other.to_string()),
+            })?;
             let sub_id = sub.as_ref().map(|s| s.id);
             entity.dss = Some(DssAttributes {
                 uss_base_url: req.uss_base_url.clone(),
