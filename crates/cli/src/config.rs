@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// test deployments of the standard's tools use it).
     #[arg(long, env = "DECONFLICT_DSS_REQUIRE_HTTPS")]
     pub dss_require_https: bool,
+    /// Seconds a party has to acknowledge a notification that needs it (default 86400: a day);
+    /// then it is overdue and escalates (a reminder, again after each further period).
+    #[arg(long, value_name = "SECS", env = "DECONFLICT_ACK_DEADLINE")]
+    pub ack_deadline: Option<u64>,
     /// Most explicit F3548 subscriptions one USS may hold intersecting any one area (default
     /// 10); the next is refused with 429.
     #[arg(
@@ -63,7 +67,7 @@ pub struct ServeArgs {
     pub dss_max_subscriptions_per_area: Option<usize>,
     /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
     /// audience, h3_resolution, public_url, dss_require_https, dss_max_subscriptions_per_area,
-    /// log_json.
+    /// ack_deadline, log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -88,6 +92,7 @@ struct FileConfig {
     #[serde(default)]
     dss_require_https: bool,
     dss_max_subscriptions_per_area: Option<usize>,
+    ack_deadline: Option<u64>,
     #[serde(default)]
     log_json: bool,
 }
@@ -117,6 +122,8 @@ pub struct ServeConfig {
     pub dss_require_https: bool,
     /// Most explicit DSS subscriptions of one USS in one area.
     pub dss_max_subscriptions_per_area: usize,
+    /// How long a party has to acknowledge a notification.
+    pub ack_deadline: std::time::Duration,
     /// JSON logs.
     pub log_json: bool,
 }
@@ -127,6 +134,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_AUDIENCE: &str = "deconflict";
 /// The default H3 resolution of coarse footprints.
 pub const DEFAULT_H3_RESOLUTION: u8 = 7;
+/// The default time to acknowledge a notification, seconds.
+pub const DEFAULT_ACK_DEADLINE_S: u64 = 86_400;
 /// The default limit of explicit DSS subscriptions of one USS in one area.
 pub const DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA: usize = 10;
 /// The default webhook delivery lease, seconds.
@@ -196,6 +205,12 @@ impl ServeArgs {
         Ok(ServeConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             dss_require_https: self.dss_require_https || file.dss_require_https,
+            ack_deadline: std::time::Duration::from_secs(
+                self.ack_deadline
+                    .or(file.ack_deadline)
+                    .unwrap_or(DEFAULT_ACK_DEADLINE_S)
+                    .max(1),
+            ),
             dss_max_subscriptions_per_area: self
                 .dss_max_subscriptions_per_area
                 .or(file.dss_max_subscriptions_per_area)
@@ -242,6 +257,7 @@ mod tests {
             public_url: None,
             dss_require_https: false,
             dss_max_subscriptions_per_area: None,
+            ack_deadline: None,
             config,
             log_json: false,
         }

@@ -145,6 +145,9 @@ struct DemoArgs {
     /// Seconds a node's claim on a webhook delivery lasts (default 60).
     #[arg(long, value_name = "SECS")]
     delivery_lease: Option<u64>,
+    /// Seconds a party has to acknowledge a notification before it escalates (default 86400).
+    #[arg(long, value_name = "SECS")]
+    ack_deadline: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -400,6 +403,11 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         public_url: format!("http://{}", args.listen),
         dss_require_https: false,
         dss_max_subscriptions_per_area: config::DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA,
+        ack_deadline: Duration::from_secs(
+            args.ack_deadline
+                .unwrap_or(config::DEFAULT_ACK_DEADLINE_S)
+                .max(1),
+        ),
         log_json: args.log_json,
     };
     let verifier = serve::verifier(&config)?;

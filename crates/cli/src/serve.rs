@@ -50,6 +50,8 @@ fn service_over<S: Store>(store: S, config: &ServeConfig) -> Arc<Service<S>> {
                 ..DisclosurePolicy::default()
             },
             delivery_lease: lease,
+            ack_deadline: chrono::Duration::from_std(config.ack_deadline)
+                .unwrap_or_else(|_| chrono::Duration::hours(24)),
             dss: deconflict_service::dss::DssConfig {
                 allow_http_base_urls: !config.dss_require_https,
                 native_base_url: format!("{}/v1", config.public_url),
@@ -105,6 +107,33 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// How often overdue acknowledgements are looked for.
+const ESCALATION_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Escalates overdue acknowledgements until `shutdown` (every node may: each escalation is one
+/// transaction, so it happens once).
+async fn escalate<S: Store>(
+    service: Arc<Service<S>>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let s = Arc::clone(&service);
+        match tokio::task::spawn_blocking(move || s.escalate_overdue(100)).await {
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(escalated = n, "overdue acknowledgements escalated");
+                continue;
+            }
+            Ok(Err(e)) => tracing::warn!("escalating overdue acknowledgements: {e}"),
+            _ => {}
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(ESCALATION_POLL) => {}
+        }
+    }
+}
+
 /// Serves until a shutdown signal. `ready` is called with the bound address once listening.
 pub async fn serve<S: Store>(
     service: Arc<Service<S>>,
@@ -131,6 +160,12 @@ pub async fn serve<S: Store>(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     }));
+    let escalator = tokio::spawn(escalate(Arc::clone(&service), {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
     let state = AppState {
         service,
         verifier: Arc::new(verifier),
@@ -151,5 +186,6 @@ pub async fn serve<S: Store>(
         .context("serving HTTP");
     // The deliverer finishes its current pass; undelivered notifications stay in the outbox.
     let _ = deliverer.await;
+    let _ = escalator.await;
     served
 }

@@ -123,6 +123,15 @@ pub enum Event {
         /// Why, in the party's words.
         justification: String,
     },
+    /// A notification the recipient had to acknowledge is overdue: acknowledge it (or this).
+    AcknowledgementOverdue {
+        /// The notification awaiting acknowledgement.
+        notification: u64,
+        /// When it was due.
+        deadline: chrono::DateTime<chrono::Utc>,
+        /// How many reminders so far, this one included.
+        escalation: u32,
+    },
 }
 
 /// A notification to be recorded: the store gives it an id and a time.

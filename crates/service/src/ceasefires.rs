@@ -216,9 +216,11 @@ fn tell(
     who: impl IntoIterator<Item = PartyId>,
     event: &Event,
     now: DateTime<Utc>,
+    ack_within: chrono::Duration,
 ) -> Result<(), StoreError> {
     for recipient in who {
-        tx.notify(
+        crate::hotline::notify(
+            tx,
             NewNotification {
                 recipient,
                 event: event.clone(),
@@ -226,6 +228,7 @@ fn tell(
                 callback_url: None,
             },
             now,
+            ack_within,
         )?;
     }
     Ok(())
@@ -265,6 +268,7 @@ pub(crate) fn check_operation(
     intersecting: &[Entity],
     exemption: Option<&Exemption>,
     now: DateTime<Utc>,
+    ack_within: chrono::Duration,
 ) -> Result<(), ServiceError> {
     let breached = breaches(&*tx, party, intersecting, now)?;
     if breached.is_empty() {
@@ -322,6 +326,7 @@ pub(crate) fn check_operation(
                 justification: ex.justification.clone(),
             },
             now,
+            ack_within,
         )?;
     }
     Ok(())
@@ -455,6 +460,7 @@ impl<S: Store> Service<S> {
                     include_writer: false,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             tell(
                 tx,
@@ -465,6 +471,7 @@ impl<S: Store> Service<S> {
                     by: caller.party.clone(),
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             Ok(AgreementView {
                 status: agreement.status(now),
@@ -508,6 +515,7 @@ impl<S: Store> Service<S> {
                         by: caller.party.clone(),
                     },
                     now,
+                    self.config.ack_deadline,
                 )?;
             }
             write(tx, &a)?;
@@ -583,6 +591,7 @@ impl<S: Store> Service<S> {
                         include_writer: false,
                     },
                     now,
+                    self.config.ack_deadline,
                 )?;
             }
             tell(
@@ -594,6 +603,7 @@ impl<S: Store> Service<S> {
                     by: caller.party.clone(),
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             Ok(AgreementView {
                 status: a.status(now),

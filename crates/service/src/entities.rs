@@ -195,6 +195,7 @@ impl<S: Store> Service<S> {
                     &intersecting,
                     req.exemption.as_ref(),
                     now,
+                    self.config.ack_deadline,
                 )?;
             }
             tx.put_entity(entity.clone())?;
@@ -219,6 +220,7 @@ impl<S: Store> Service<S> {
                     include_writer: false,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             let parties = owners(&*tx, &intersecting)?;
             Ok(WriteOutcome {
@@ -277,6 +279,7 @@ impl<S: Store> Service<S> {
                     include_writer: false,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             Ok(DeleteOutcome {
                 entity: self.config.disclosure.view(&caller.party, &old, None),

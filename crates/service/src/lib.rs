@@ -16,6 +16,7 @@ mod disclosure;
 pub mod dss;
 mod entities;
 mod error;
+pub mod hotline;
 mod notify;
 mod parties;
 mod subscriptions;
@@ -81,6 +82,8 @@ pub struct ServiceConfig {
     pub delivery_lease: chrono::Duration,
     /// Settings of the F3548 DSS API.
     pub dss: dss::DssConfig,
+    /// How long a party has to acknowledge a notification before it is overdue and escalates.
+    pub ack_deadline: chrono::Duration,
 }
 
 impl Default for ServiceConfig {
@@ -92,6 +95,7 @@ impl Default for ServiceConfig {
             inbox_page: 500,
             delivery_lease: chrono::Duration::seconds(60),
             dss: dss::DssConfig::default(),
+            ack_deadline: chrono::Duration::hours(24),
         }
     }
 }

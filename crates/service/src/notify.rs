@@ -47,6 +47,7 @@ pub(crate) fn fan_out(
     tx: &mut dyn Tx,
     c: &ChangeOf<'_>,
     now: DateTime<Utc>,
+    ack_within: chrono::Duration,
 ) -> Result<Vec<Notified>, StoreError> {
     let concerned: BTreeSet<&PartyId> = c
         .conflicting
@@ -84,7 +85,7 @@ pub(crate) fn fan_out(
             callback_url: sub.callback_url.clone(),
         };
         tx.put_subscription(sub)?;
-        tx.notify(note, now)?;
+        crate::hotline::notify(tx, note, now, ack_within)?;
     }
     Ok(notified)
 }

@@ -203,7 +203,7 @@ impl<S: Store> Service<S> {
         caller.require(SCOPE_READ)?;
         let now = self.clock.now();
         self.store.transact(&mut |tx| {
-            tx.acknowledge(&caller.party, id, now)?
+            crate::hotline::acknowledge(tx, &caller.party, id, now)?
                 .ok_or_else(|| ServiceError::NotFound(format!("notification {id}")))
         })
     }

@@ -93,6 +93,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/v1/ceasefires/{id}/end", post(end_ceasefire::<S>))
         .route("/v1/inbox", get(inbox::<S>))
+        .route("/v1/inbox/overdue", get(my_overdue::<S>))
+        .route("/v1/acknowledgements/overdue", get(all_overdue::<S>))
         .route("/v1/inbox/{id}/ack", post(ack::<S>))
 }
 

@@ -157,6 +157,15 @@ pub enum EventSchema {
         /// Why, in the party's words.
         justification: String,
     },
+    /// A notification the recipient had to acknowledge is overdue: acknowledge it (or this).
+    AcknowledgementOverdue {
+        /// The notification awaiting acknowledgement.
+        notification: u64,
+        /// When it was due.
+        deadline: DateTime<Utc>,
+        /// Reminders so far, this one included.
+        escalation: u32,
+    },
 }
 
 /// A notification in an inbox, also the body POSTed to a subscription's `callback_url` (with an

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use deconflict_core::SubscriptionId;
 use deconflict_service::PutSubscription;
 use deconflict_store::Store;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -218,4 +220,94 @@ pub(crate) async fn ack<S: Store>(
     let Path(id) = path?;
     let note = run(&state.service, move |s| s.acknowledge(&caller, id)).await?;
     Ok(Json(note))
+}
+
+/// An acknowledgement awaited past its deadline.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OverdueAcknowledgement)]
+pub struct OverdueJson {
+    /// The notification awaiting acknowledgement.
+    notification: u64,
+    /// Its recipient.
+    recipient: String,
+    /// When it was due.
+    due_at: chrono::DateTime<chrono::Utc>,
+    /// When the next reminder is due.
+    next_reminder_at: chrono::DateTime<chrono::Utc>,
+    /// Reminders sent so far.
+    escalations: u32,
+}
+
+/// Acknowledgements awaited past their deadline.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OverdueAcknowledgements)]
+pub struct OverdueListJson {
+    /// By deadline.
+    overdue: Vec<OverdueJson>,
+}
+
+fn overdue_list(list: Vec<deconflict_service::hotline::PendingAck>) -> OverdueListJson {
+    OverdueListJson {
+        overdue: list
+            .into_iter()
+            .map(|p| OverdueJson {
+                notification: p.notification,
+                recipient: p.recipient.to_string(),
+                due_at: p.due_at,
+                next_reminder_at: p.deadline,
+                escalations: p.escalations,
+            })
+            .collect(),
+    }
+}
+
+/// One's overdue acknowledgements.
+///
+/// The caller's notifications that had to be acknowledged and were not by their deadline. Each
+/// escalates: a reminder (`acknowledgement_overdue`) is added to the inbox, and again after each
+/// further period, until the notification (or a reminder) is acknowledged.
+#[utoipa::path(
+    get,
+    path = "/v1/inbox/overdue",
+    tag = "inbox",
+    security(("bearer" = ["deconflict.read"]), ("bearer" = ["deconflict.write"])),
+    responses(
+        (status = 200, description = "The caller's overdue acknowledgements", body = OverdueListJson),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(crate) async fn my_overdue<S: Store>(
+    State(state): State<AppState<S>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<OverdueListJson>, ApiError> {
+    let list = run(&state.service, move |s| s.overdue(&caller)).await?;
+    Ok(Json(overdue_list(list)))
+}
+
+/// Every overdue acknowledgement.
+///
+/// Who has not acknowledged what in time, across all parties: what a notifier (a humanitarian
+/// agency, a signatory) checks before relying on a notification.
+#[utoipa::path(
+    get,
+    path = "/v1/acknowledgements/overdue",
+    tag = "inbox",
+    security(("bearer" = ["deconflict.read"]), ("bearer" = ["deconflict.write"])),
+    responses(
+        (status = 200, description = "Every overdue acknowledgement", body = OverdueListJson),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(crate) async fn all_overdue<S: Store>(
+    State(state): State<AppState<S>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<OverdueListJson>, ApiError> {
+    let list = run(&state.service, move |s| s.all_overdue(&caller)).await?;
+    Ok(Json(overdue_list(list)))
 }

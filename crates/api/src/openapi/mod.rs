@@ -78,6 +78,8 @@ impl Modify for BearerJwt {
         crate::native::subscriptions::delete_subscription,
         crate::native::subscriptions::inbox,
         crate::native::subscriptions::ack,
+        crate::native::subscriptions::my_overdue,
+        crate::native::subscriptions::all_overdue,
         crate::native::ceasefires::propose_ceasefire,
         crate::native::ceasefires::list_ceasefires,
         crate::native::ceasefires::get_ceasefire,

@@ -34,6 +34,8 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/subscriptions/{id}"),
     ("GET", "/v1/inbox"),
     ("POST", "/v1/inbox/{id}/ack"),
+    ("GET", "/v1/inbox/overdue"),
+    ("GET", "/v1/acknowledgements/overdue"),
     ("POST", "/v1/ceasefires"),
     ("GET", "/v1/ceasefires"),
     ("GET", "/v1/ceasefires/{id}"),

@@ -134,6 +134,7 @@ impl<S: Store> Service<S> {
                     include_writer: true,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             let reference = Viewer::new(&caller.party, &self.config.dss)
                 .constraint(&*tx, &entity)?
@@ -194,6 +195,7 @@ impl<S: Store> Service<S> {
                     include_writer: true,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             Ok(Changed {
                 reference,

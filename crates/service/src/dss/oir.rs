@@ -323,6 +323,7 @@ impl<S: Store> Service<S> {
                 &intersecting,
                 None,
                 now,
+                self.config.ack_deadline,
             )
             .map_err(|e| match e {
                 crate::ServiceError::CeasefireConflict { detail, .. } => {
@@ -359,6 +360,7 @@ impl<S: Store> Service<S> {
                     include_writer: true,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             let reference = viewer
                 .oir(&*tx, &entity)?
@@ -424,6 +426,7 @@ impl<S: Store> Service<S> {
                     include_writer: true,
                 },
                 now,
+                self.config.ack_deadline,
             )?;
             Ok(Changed {
                 reference,
