@@ -257,19 +257,18 @@ pub(crate) fn breaches(
     Ok(out)
 }
 
-/// Applies the ceasefire rule to an operation `operation` (at `version`) of `party`: refuses it
-/// when it breaches an agreement in force without a valid exemption; with one, records it and
-/// tells every other signatory.
+/// Applies the ceasefire rule to `operation` as it would be written: refuses it when it breaches
+/// an agreement in force that binds its owner, without a valid exemption; with one, records it
+/// and tells every other signatory.
 pub(crate) fn check_operation(
     tx: &mut dyn Tx,
-    party: &PartyId,
-    operation: EntityId,
-    version: u64,
+    written: &Entity,
     intersecting: &[Entity],
     exemption: Option<&Exemption>,
     now: DateTime<Utc>,
     ack_within: chrono::Duration,
 ) -> Result<(), ServiceError> {
+    let (party, operation, version) = (&written.owner, written.id, written.version);
     let breached = breaches(&*tx, party, intersecting, now)?;
     if breached.is_empty() {
         return Ok(());

@@ -189,9 +189,7 @@ impl<S: Store> Service<S> {
             if matches!(entity.kind, EntityKind::Operation { .. }) {
                 crate::ceasefires::check_operation(
                     tx,
-                    &caller.party,
-                    entity.id,
-                    entity.version,
+                    &entity,
                     &intersecting,
                     req.exemption.as_ref(),
                     now,

@@ -317,9 +317,7 @@ impl<S: Store> Service<S> {
             // an exemption (the native API has).
             crate::ceasefires::check_operation(
                 tx,
-                &caller.party,
-                entity.id,
-                entity.version,
+                &entity,
                 &intersecting,
                 None,
                 now,
