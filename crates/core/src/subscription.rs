@@ -123,6 +123,19 @@ pub enum Event {
         /// Why, in the party's words.
         justification: String,
     },
+    /// A protected site or movement was notified (or re-notified, changed): acknowledge it.
+    ProtectedSiteNotified {
+        /// The site or movement (also its zone's id).
+        site: EntityId,
+        /// Its name.
+        name: String,
+        /// Its category (hospital, school, convoy, ...).
+        category: String,
+        /// Who notified it.
+        notifier: PartyId,
+        /// Its version.
+        version: u64,
+    },
     /// A notification the recipient had to acknowledge is overdue: acknowledge it (or this).
     AcknowledgementOverdue {
         /// The notification awaiting acknowledgement.

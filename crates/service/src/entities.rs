@@ -97,6 +97,14 @@ fn managed_elsewhere(view: &dyn View, current: Option<&Entity>) -> Result<(), Se
             e.id, e.id
         )));
     }
+    if let Some(e) = current
+        && let Some(resource) = crate::protected::managing_resource(view, e)?
+    {
+        return Err(ServiceError::Forbidden(format!(
+            "zone {} changes only through {resource}/{}",
+            e.id, e.id
+        )));
+    }
     Ok(())
 }
 

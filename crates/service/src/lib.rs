@@ -19,6 +19,7 @@ mod error;
 pub mod hotline;
 mod notify;
 mod parties;
+pub mod protected;
 mod subscriptions;
 
 use std::sync::Arc;

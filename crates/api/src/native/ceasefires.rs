@@ -173,7 +173,7 @@ pub struct CeasefiresJson {
 }
 
 /// The footprints of a GeoJSON `Polygon` or `MultiPolygon` geometry.
-fn footprints(area: &Value) -> Result<Vec<FootprintSpec>, ApiError> {
+pub(crate) fn footprints(area: &Value) -> Result<Vec<FootprintSpec>, ApiError> {
     let bad = |why: String| ApiError::BadRequest(format!("area: {why}"));
     let geometry = serde_json::from_value::<geojson::Geometry>(area.clone())
         .map_err(|e| bad(format!("not a GeoJSON geometry: {e}")))?;

@@ -335,6 +335,10 @@ impl From<&PairView> for PairJson {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Conflict)]
 pub struct ConflictJson {
+    /// What kind of conflict: `operation` (another operation), `protected` (a protected site or
+    /// movement), `ceasefire` (a ceasefire agreement's area), `zone` (a separation zone) or
+    /// `restricted` (a restricted zone).
+    pub kind: &'static str,
     /// The other entity as disclosed.
     pub with: EntityJson,
     /// Where and when.
@@ -343,7 +347,15 @@ pub struct ConflictJson {
 
 impl From<&ConflictView> for ConflictJson {
     fn from(c: &ConflictView) -> Self {
+        use deconflict_core::{EntityKind, ZoneKind};
         Self {
+            kind: match c.with.kind {
+                EntityKind::Operation { .. } => "operation",
+                EntityKind::Zone(ZoneKind::Protected) => "protected",
+                EntityKind::Zone(ZoneKind::Ceasefire) => "ceasefire",
+                EntityKind::Zone(ZoneKind::Separation) => "zone",
+                EntityKind::Zone(ZoneKind::Restricted) => "restricted",
+            },
             with: EntityJson::from(&c.with),
             pairs: c.pairs.iter().map(Into::into).collect(),
         }

@@ -10,6 +10,7 @@ pub mod dto;
 pub(crate) mod entities;
 pub mod error;
 pub(crate) mod parties;
+pub(crate) mod protected;
 pub mod responses;
 pub mod schema;
 pub(crate) mod subscriptions;
@@ -31,6 +32,7 @@ use ceasefires::*;
 use entities::*;
 use error::ApiError;
 use parties::*;
+use protected::*;
 use subscriptions::*;
 
 /// Runs a use case on a blocking thread (the store blocks on disk).
@@ -92,6 +94,13 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             post(denounce_ceasefire::<S>),
         )
         .route("/v1/ceasefires/{id}/end", post(end_ceasefire::<S>))
+        .route("/v1/protected-sites", get(list_protected::<S>))
+        .route(
+            "/v1/protected-sites/{id}",
+            put(put_protected::<S>).get(get_protected::<S>),
+        )
+        .route("/v1/separation-zones", get(list_separations::<S>))
+        .route("/v1/separation-zones/{id}", put(put_separation::<S>))
         .route("/v1/inbox", get(inbox::<S>))
         .route("/v1/inbox/overdue", get(my_overdue::<S>))
         .route("/v1/acknowledgements/overdue", get(all_overdue::<S>))

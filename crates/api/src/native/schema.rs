@@ -157,6 +157,20 @@ pub enum EventSchema {
         /// Why, in the party's words.
         justification: String,
     },
+    /// A protected site or movement was notified (or re-notified, changed): acknowledge it.
+    ProtectedSiteNotified {
+        /// The site or movement (also its zone's id).
+        #[schema(format = Uuid)]
+        site: String,
+        /// Its name.
+        name: String,
+        /// Its category.
+        category: String,
+        /// Who notified it.
+        notifier: String,
+        /// Its version.
+        version: u64,
+    },
     /// A notification the recipient had to acknowledge is overdue: acknowledge it (or this).
     AcknowledgementOverdue {
         /// The notification awaiting acknowledgement.

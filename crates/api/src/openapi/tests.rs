@@ -42,6 +42,11 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/ceasefires/{id}/accept"),
     ("POST", "/v1/ceasefires/{id}/denounce"),
     ("POST", "/v1/ceasefires/{id}/end"),
+    ("PUT", "/v1/protected-sites/{id}"),
+    ("GET", "/v1/protected-sites/{id}"),
+    ("GET", "/v1/protected-sites"),
+    ("PUT", "/v1/separation-zones/{id}"),
+    ("GET", "/v1/separation-zones"),
 ];
 
 /// The routes outside `native::routes()` that the document also describes.

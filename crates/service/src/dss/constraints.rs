@@ -23,8 +23,8 @@ const RULES: VolumeRules = VolumeRules::CONSTRAINT;
 
 fn agreement_zone(id: EntityId) -> DssError {
     DssError::Forbidden(format!(
-        "constraint {id} is the area of a ceasefire agreement: it changes only through the \
-         agreement (/v1/ceasefires/{id})"
+        "constraint {id} is the area of a ceasefire agreement, a protected site or a \
+         separation claim: it changes only through that resource of the native API"
     ))
 }
 
@@ -62,7 +62,8 @@ impl<S: Store> Service<S> {
         self.store.transact(&mut |tx| {
             let current = tx.entity(&id)?;
             if let Some(c) = &current
-                && crate::ceasefires::is_agreement_zone(&*tx, c)?
+                && (crate::ceasefires::is_agreement_zone(&*tx, c)?
+                    || crate::protected::managing_resource(&*tx, c)?.is_some())
             {
                 return Err(agreement_zone(id));
             }
@@ -164,7 +165,9 @@ impl<S: Store> Service<S> {
             let Some(old) = tx.entity(&id)?.filter(is_zone) else {
                 return Err(DssError::NotFound(format!("Constraint {id} not found")));
             };
-            if crate::ceasefires::is_agreement_zone(&*tx, &old)? {
+            if crate::ceasefires::is_agreement_zone(&*tx, &old)?
+                || crate::protected::managing_resource(&*tx, &old)?.is_some()
+            {
                 return Err(agreement_zone(id));
             }
             if old.owner != caller.party {

@@ -1,0 +1,563 @@
+//! Protected sites and movements (humanitarian notification), and separation zones.
+//!
+//! A **site** is a place (a point with a radius, or a polygon) of a category such as hospital,
+//! school, camp or warehouse; a **movement** is a route (a line) with a corridor width and time
+//! windows, such as an aid convoy. Each is notified to every registered party, which must
+//! acknowledge every new or changed notification before the deadline (the hotline escalates
+//! overdue ones). Its area is a zone of kind `protected` with the notice's id: operations that
+//! intersect it are conflicts of kind `protected`, and must name it in their key.
+//!
+//! A **separation zone** is an area a party declares as where a named group is present — for
+//! the record and for conflict checks (a zone of kind `separation`). The service keeps the claim
+//! and its author; it takes no side.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deconflict_core::{
+    AltitudeBand, Change, Entity, EntityId, EntityKind, Event, FootprintSpec, NewNotification, Ovn,
+    PartyId, Reason, ValidationError, Volume4d, VolumeSpec, ZoneKind,
+};
+use deconflict_store::{Store, StoreError, Tx, View};
+use serde::{Deserialize, Serialize};
+
+use crate::Service;
+use crate::caller::{Caller, SCOPE_READ, SCOPE_WRITE};
+use crate::error::ServiceError;
+use crate::notify::{ChangeOf, fan_out};
+
+/// Document kind of protected sites and movements (id: the notice's id).
+pub const PROTECTED_DOCUMENT: &str = "protected";
+/// Document kind of separation zone claims (id: the zone's id).
+pub const SEPARATION_DOCUMENT: &str = "separation";
+
+/// What is protected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ProtectedShape {
+    /// A fixed place.
+    Site {
+        /// Its footprint (a circle for a point with a radius, or a polygon).
+        footprint: FootprintSpec,
+    },
+    /// A route travelled in time windows.
+    Movement {
+        /// The route, `[lon, lat]` WGS84 degrees, at least two points.
+        route: Vec<[f64; 2]>,
+        /// Width of the protected corridor around the route, metres.
+        corridor_width_m: f64,
+        /// When it moves (at least one window).
+        windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    },
+}
+
+/// A humanitarian notification as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtectedNotice {
+    /// Its id (also its zone's).
+    pub id: EntityId,
+    /// Who notified it.
+    pub notifier: PartyId,
+    /// Its name (a hospital's, a convoy's).
+    pub name: String,
+    /// hospital, school, camp, warehouse, convoy, ...
+    pub category: String,
+    /// Where (and, for a movement, when).
+    pub shape: ProtectedShape,
+    /// A site's validity (a movement's windows are its own).
+    pub valid_from: DateTime<Utc>,
+    /// End of a site's validity.
+    pub valid_until: DateTime<Utc>,
+    /// Writes so far.
+    pub version: u64,
+    /// When this version was notified.
+    pub notified_at: DateTime<Utc>,
+    /// The notification of this version to each party (for its acknowledgement).
+    pub notifications: BTreeMap<PartyId, u64>,
+}
+
+/// A request to notify (or re-notify, changed) a site or movement.
+#[derive(Debug, Clone)]
+pub struct PutProtected {
+    /// Its id.
+    pub id: EntityId,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: String,
+    /// Where and when.
+    pub shape: ProtectedShape,
+    /// Start of a site's validity (default now).
+    pub valid_from: Option<DateTime<Utc>>,
+    /// End of a site's validity (default: until withdrawn).
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// A notice with each party's acknowledgement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtectedView {
+    /// The record.
+    pub notice: ProtectedNotice,
+    /// Each notified party's acknowledgement time of this version (`None`: not yet).
+    pub acknowledgements: BTreeMap<PartyId, Option<DateTime<Utc>>>,
+}
+
+/// A separation zone claim as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeparationClaim {
+    /// The zone's id.
+    pub id: EntityId,
+    /// Who declared it.
+    pub author: PartyId,
+    /// The group declared present.
+    pub group: String,
+    /// A statement, in the author's words.
+    pub statement: String,
+    /// Its area and window.
+    pub volumes: Vec<VolumeSpec>,
+    /// When declared (this version).
+    pub declared_at: DateTime<Utc>,
+    /// The zone's OVN.
+    pub ovn: Ovn,
+}
+
+fn invalid(field: &str, why: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(ValidationError::new(field, Reason::Malformed(why.into())))
+}
+
+fn corrupt(kind: &str, id: &str, e: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        key: format!("documents/{kind}/{id}"),
+        detail: e.to_string(),
+    }
+}
+
+fn read<T: serde::de::DeserializeOwned>(
+    view: &dyn View,
+    kind: &str,
+    id: EntityId,
+) -> Result<Option<T>, StoreError> {
+    let key = id.to_string();
+    view.document(kind, &key)?
+        .map(|b| serde_json::from_slice(&b).map_err(|e| corrupt(kind, &key, e)))
+        .transpose()
+}
+
+fn write<T: Serialize>(tx: &mut dyn Tx, kind: &str, id: EntityId, v: &T) -> Result<(), StoreError> {
+    let key = id.to_string();
+    let body = serde_json::to_vec(v).map_err(|e| corrupt(kind, &key, e))?;
+    tx.put_document(kind, &key, body)
+}
+
+/// Metres per degree of latitude, and of longitude at the equator (WGS84, mean).
+const M_PER_DEG_LAT: f64 = 110_574.0;
+const M_PER_DEG_LON: f64 = 111_320.0;
+
+/// The corridor of a route: the line buffered by half the width, computed in a local
+/// equirectangular projection around the route's mean latitude (geo's `Buffer` is planar), with
+/// a 2% margin so that the projection's error (well under 1% over a few hundred km) errs towards
+/// protecting more. Round ends and joins.
+fn corridor(route: &[[f64; 2]], width_m: f64) -> Result<Vec<FootprintSpec>, ServiceError> {
+    use geo::{Buffer, Coord, LineString};
+    let lat0 = route.iter().map(|p| p[1]).sum::<f64>() / route.len() as f64;
+    let kx = M_PER_DEG_LON * lat0.to_radians().cos().max(0.01);
+    let line: LineString = route
+        .iter()
+        .map(|p| Coord {
+            x: p[0] * kx,
+            y: p[1] * M_PER_DEG_LAT,
+        })
+        .collect();
+    let area = line.buffer(width_m / 2.0 * 1.02);
+    let out: Vec<FootprintSpec> = area
+        .0
+        .iter()
+        .map(|poly| FootprintSpec::Polygon {
+            vertices: poly
+                .exterior()
+                .0
+                .iter()
+                .map(|c| [c.x / kx, c.y / M_PER_DEG_LAT])
+                .collect(),
+        })
+        .collect();
+    if out.is_empty() {
+        return Err(invalid("route", "the corridor is empty"));
+    }
+    Ok(out)
+}
+
+impl ProtectedShape {
+    /// The zone volumes of this shape over a site's validity.
+    fn volumes(
+        &self,
+        valid: (DateTime<Utc>, DateTime<Utc>),
+        limits: &deconflict_core::VolumeLimits,
+    ) -> Result<Vec<Volume4d>, ServiceError> {
+        let all = AltitudeBand::all();
+        let spec = |footprint: FootprintSpec, start, end| VolumeSpec {
+            footprint,
+            altitude_lower_m: all.lower_m(),
+            altitude_upper_m: all.upper_m(),
+            time_start: start,
+            time_end: end,
+        };
+        let specs: Vec<VolumeSpec> = match self {
+            Self::Site { footprint } => vec![spec(footprint.clone(), valid.0, valid.1)],
+            Self::Movement {
+                route,
+                corridor_width_m,
+                windows,
+            } => {
+                if route.len() < 2 {
+                    return Err(invalid("route", "a route needs at least two points"));
+                }
+                if !(1.0..=10_000.0).contains(corridor_width_m) {
+                    return Err(invalid(
+                        "corridor_width_m",
+                        "must be between 1 and 10,000 metres",
+                    ));
+                }
+                if windows.is_empty() {
+                    return Err(invalid("windows", "a movement needs at least one window"));
+                }
+                for (i, p) in route.iter().enumerate() {
+                    if !(-180.0..=180.0).contains(&p[0]) || !(-85.0..=85.0).contains(&p[1]) {
+                        return Err(invalid(
+                            &format!("route[{i}]"),
+                            "longitude -180..180, latitude -85..85",
+                        ));
+                    }
+                }
+                let corridor = corridor(route, *corridor_width_m)?;
+                windows
+                    .iter()
+                    .flat_map(|(s, e)| corridor.iter().map(move |f| spec(f.clone(), *s, *e)))
+                    .collect()
+            }
+        };
+        deconflict_core::check_volume_count(specs.len(), limits)?;
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.to_volume(limits)
+                    .map_err(|e| ServiceError::Invalid(e.within(format!("volumes[{i}]"))))
+            })
+            .collect()
+    }
+}
+
+/// The resource that manages zone `e`, if it is a protected site's or a separation claim's.
+pub(crate) fn managing_resource(
+    view: &dyn View,
+    e: &Entity,
+) -> Result<Option<&'static str>, StoreError> {
+    let key = e.id.to_string();
+    Ok(match e.kind {
+        EntityKind::Zone(ZoneKind::Protected)
+            if view.document(PROTECTED_DOCUMENT, &key)?.is_some() =>
+        {
+            Some("/v1/protected-sites")
+        }
+        EntityKind::Zone(ZoneKind::Separation)
+            if view.document(SEPARATION_DOCUMENT, &key)?.is_some() =>
+        {
+            Some("/v1/separation-zones")
+        }
+        _ => None,
+    })
+}
+
+impl<S: Store> Service<S> {
+    /// Notifies a protected site or movement, or re-notifies it changed (its notifier only):
+    /// records it, files or replaces its `protected` zone, and tells every registered party but
+    /// the notifier, each to acknowledge before the deadline.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`], [`ServiceError::Forbidden`] (another party's notice, or an id
+    /// taken by another entity), [`ServiceError::MissingScope`].
+    pub fn put_protected(
+        &self,
+        caller: &Caller,
+        req: PutProtected,
+    ) -> Result<ProtectedView, ServiceError> {
+        caller.require(SCOPE_WRITE)?;
+        if req.name.trim().is_empty() || req.name.len() > 200 {
+            return Err(invalid("name", "must be 1 to 200 characters, not blank"));
+        }
+        if req.category.trim().is_empty() || req.category.len() > 64 {
+            return Err(invalid("category", "must be 1 to 64 characters, not blank"));
+        }
+        let now = self.clock.now();
+        let valid = (
+            req.valid_from.unwrap_or(now),
+            req.valid_until
+                .unwrap_or_else(|| DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(now)),
+        );
+        if valid.1 <= valid.0 {
+            return Err(invalid("valid_until", "must be after valid_from"));
+        }
+        let volumes: Arc<[Volume4d]> = req.shape.volumes(valid, &self.config.limits)?.into();
+        let ovn = self.ovns.next();
+        self.store.transact(&mut |tx| {
+            let previous: Option<ProtectedNotice> = read(&*tx, PROTECTED_DOCUMENT, req.id)?;
+            let current = tx.entity(&req.id)?;
+            match (&previous, &current) {
+                (Some(p), _) if p.notifier != caller.party => {
+                    return Err(ServiceError::Forbidden(format!(
+                        "protected site {} was notified by {}",
+                        req.id, p.notifier
+                    )));
+                }
+                (None, Some(_)) => {
+                    return Err(ServiceError::AlreadyExists(format!("entity {}", req.id)));
+                }
+                _ => {}
+            }
+            let zone = Entity {
+                id: req.id,
+                owner: caller.party.clone(),
+                kind: EntityKind::Zone(ZoneKind::Protected),
+                volumes: volumes.clone(),
+                ovn: ovn.clone(),
+                version: current.as_ref().map_or(1, |c| c.version + 1),
+                dss: None,
+            };
+            tx.put_entity(zone.clone())?;
+            let mut touched = zone.volumes.to_vec();
+            if let Some(c) = &current {
+                touched.extend(c.volumes.iter().cloned());
+            }
+            let intersecting = tx.entities_intersecting(&zone.volumes)?;
+            fan_out(
+                tx,
+                &ChangeOf {
+                    entity: zone.id,
+                    owner: &zone.owner,
+                    kind: zone.kind,
+                    change: if current.is_some() {
+                        Change::Updated
+                    } else {
+                        Change::Created
+                    },
+                    ovn: Some(zone.ovn.clone()),
+                    volumes: touched,
+                    conflicting: &intersecting,
+                    include_writer: false,
+                },
+                now,
+                self.config.ack_deadline,
+            )?;
+            let version = previous.as_ref().map_or(1, |p| p.version + 1);
+            let mut notifications = BTreeMap::new();
+            for party in tx.parties()? {
+                if party.id == caller.party {
+                    continue;
+                }
+                let n = crate::hotline::notify(
+                    tx,
+                    NewNotification {
+                        recipient: party.id.clone(),
+                        event: Event::ProtectedSiteNotified {
+                            site: req.id,
+                            name: req.name.clone(),
+                            category: req.category.clone(),
+                            notifier: caller.party.clone(),
+                            version,
+                        },
+                        requires_ack: true,
+                        callback_url: None,
+                    },
+                    now,
+                    self.config.ack_deadline,
+                )?;
+                notifications.insert(party.id, n.id);
+            }
+            let notice = ProtectedNotice {
+                id: req.id,
+                notifier: caller.party.clone(),
+                name: req.name.clone(),
+                category: req.category.clone(),
+                shape: req.shape.clone(),
+                valid_from: valid.0,
+                valid_until: valid.1,
+                version,
+                notified_at: now,
+                notifications,
+            };
+            write(tx, PROTECTED_DOCUMENT, req.id, &notice)?;
+            let acknowledgements = notice
+                .notifications
+                .keys()
+                .map(|p| (p.clone(), None))
+                .collect();
+            Ok(ProtectedView {
+                notice,
+                acknowledgements,
+            })
+        })
+    }
+
+    /// One protected site or movement, with each party's acknowledgement of its current version.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`], [`ServiceError::MissingScope`].
+    pub fn get_protected(
+        &self,
+        caller: &Caller,
+        id: EntityId,
+    ) -> Result<ProtectedView, ServiceError> {
+        caller.require(SCOPE_READ)?;
+        let found = self.store.read(&mut |v| {
+            let Some(notice) = read::<ProtectedNotice>(v, PROTECTED_DOCUMENT, id)? else {
+                return Ok(None);
+            };
+            let mut acknowledgements = BTreeMap::new();
+            for (party, n) in &notice.notifications {
+                let acked = v
+                    .inbox(party, n - 1, 1)?
+                    .into_iter()
+                    .find(|x| x.id == *n)
+                    .and_then(|x| x.acked_at);
+                acknowledgements.insert(party.clone(), acked);
+            }
+            Ok(Some(ProtectedView {
+                notice,
+                acknowledgements,
+            }))
+        })?;
+        found.ok_or_else(|| ServiceError::NotFound(format!("protected site {id}")))
+    }
+
+    /// Every protected site and movement, by id.
+    ///
+    /// # Errors
+    /// [`ServiceError::MissingScope`], or the store's.
+    pub fn list_protected(&self, caller: &Caller) -> Result<Vec<ProtectedNotice>, ServiceError> {
+        caller.require(SCOPE_READ)?;
+        Ok(self.store.read(&mut |v| {
+            let mut out = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = v.documents(PROTECTED_DOCUMENT, after.as_deref(), 500)?;
+                let Some((last, _)) = page.last() else { break };
+                after = Some(last.clone());
+                for (key, body) in page {
+                    out.push(
+                        serde_json::from_slice(&body)
+                            .map_err(|e| corrupt(PROTECTED_DOCUMENT, &key, e))?,
+                    );
+                }
+            }
+            Ok(out)
+        })?)
+    }
+
+    /// Declares (or re-declares) a separation zone: where `group` is present, by the caller's
+    /// account. Recorded with its author; its zone (kind `separation`) takes part in conflicts.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`], [`ServiceError::Forbidden`] (another party's claim or entity),
+    /// [`ServiceError::MissingScope`].
+    pub fn put_separation(
+        &self,
+        caller: &Caller,
+        id: EntityId,
+        group: &str,
+        statement: &str,
+        volumes: Vec<VolumeSpec>,
+    ) -> Result<SeparationClaim, ServiceError> {
+        caller.require(SCOPE_WRITE)?;
+        if group.trim().is_empty() || group.len() > 200 {
+            return Err(invalid("group", "must be 1 to 200 characters, not blank"));
+        }
+        if statement.len() > 5000 {
+            return Err(invalid("statement", "must be at most 5,000 characters"));
+        }
+        let vols: Arc<[Volume4d]> = VolumeSpec::to_volumes(&volumes, &self.config.limits)?.into();
+        let now = self.clock.now();
+        let ovn = self.ovns.next();
+        self.store.transact(&mut |tx| {
+            let current = tx.entity(&id)?;
+            if let Some(c) = &current
+                && (c.owner != caller.party || c.kind != EntityKind::Zone(ZoneKind::Separation))
+            {
+                return Err(ServiceError::Forbidden(format!(
+                    "entity {id} is not a separation zone of {}",
+                    caller.party
+                )));
+            }
+            let zone = Entity {
+                id,
+                owner: caller.party.clone(),
+                kind: EntityKind::Zone(ZoneKind::Separation),
+                volumes: vols.clone(),
+                ovn: ovn.clone(),
+                version: current.as_ref().map_or(1, |c| c.version + 1),
+                dss: None,
+            };
+            tx.put_entity(zone.clone())?;
+            let mut touched = zone.volumes.to_vec();
+            if let Some(c) = &current {
+                touched.extend(c.volumes.iter().cloned());
+            }
+            let intersecting = tx.entities_intersecting(&zone.volumes)?;
+            fan_out(
+                tx,
+                &ChangeOf {
+                    entity: id,
+                    owner: &zone.owner,
+                    kind: zone.kind,
+                    change: if current.is_some() {
+                        Change::Updated
+                    } else {
+                        Change::Created
+                    },
+                    ovn: Some(zone.ovn.clone()),
+                    volumes: touched,
+                    conflicting: &intersecting,
+                    include_writer: false,
+                },
+                now,
+                self.config.ack_deadline,
+            )?;
+            let claim = SeparationClaim {
+                id,
+                author: caller.party.clone(),
+                group: group.to_owned(),
+                statement: statement.to_owned(),
+                volumes: volumes.clone(),
+                declared_at: now,
+                ovn: ovn.clone(),
+            };
+            write(tx, SEPARATION_DOCUMENT, id, &claim)?;
+            Ok(claim)
+        })
+    }
+
+    /// Every separation zone claim, by id.
+    ///
+    /// # Errors
+    /// [`ServiceError::MissingScope`], or the store's.
+    pub fn list_separations(&self, caller: &Caller) -> Result<Vec<SeparationClaim>, ServiceError> {
+        caller.require(SCOPE_READ)?;
+        Ok(self.store.read(&mut |v| {
+            let mut out = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = v.documents(SEPARATION_DOCUMENT, after.as_deref(), 500)?;
+                let Some((last, _)) = page.last() else { break };
+                after = Some(last.clone());
+                for (key, body) in page {
+                    out.push(
+                        serde_json::from_slice(&body)
+                            .map_err(|e| corrupt(SEPARATION_DOCUMENT, &key, e))?,
+                    );
+                }
+            }
+            Ok(out)
+        })?)
+    }
+}
