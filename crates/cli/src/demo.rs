@@ -1,7 +1,11 @@
 //! `deconflict demo`: a server with a development key and a small scenario, so that the API can
-//! be tried at once. The scenario is neutral and illustrative: two air forces patrolling the same
-//! region, a humanitarian agency that notified a hospital, and an observer mission.
+//! be tried at once. The scenario follows the seed article's situation in neutral, illustrative
+//! terms: two air forces patrolling the same country, a humanitarian agency that notified two
+//! hospitals and an aid convoy, and an observer mission that brokered a nationwide cessation of
+//! hostilities (ended after repeated reported violations) and a 72-hour holiday ceasefire (in
+//! force), inside which one force declared a medical evacuation.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,11 +13,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use deconflict_api::auth::DevKey;
 use deconflict_core::{
-    EntityId, EntityKind, FootprintSpec, OperationState, Ovn, PartyId, SubscriptionId, VolumeSpec,
-    ZoneKind,
+    EntityId, EntityKind, FootprintSpec, OperationState, PartyId, SubscriptionId, VolumeSpec,
 };
+use deconflict_service::ceasefires::{ClosedHow, Exemption, ProposeCeasefire};
+use deconflict_service::protected::{ProtectedShape, PutProtected};
 use deconflict_service::{
-    Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE, Service,
+    Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE, Service, ServiceError,
 };
 use deconflict_store::Store;
 use uuid::Uuid;
@@ -93,27 +98,47 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             expected_version: None,
         },
     )?;
-    let hospital = service.put_entity(
+    // Two hospitals and an aid convoy, notified by the agency to every party.
+    let site = |n: u128, name: &str, center: [f64; 2]| PutProtected {
+        id: id(n),
+        name: name.to_owned(),
+        category: "hospital".to_owned(),
+        shape: ProtectedShape::Site {
+            footprint: FootprintSpec::Circle {
+                center,
+                radius_m: 1_000.0,
+            },
+        },
+        valid_from: Some(now - hour * 24),
+        valid_until: Some(now + hour * 24 * 30),
+    };
+    service.put_protected(
         &relief,
-        PutEntity {
-            id: id(1),
-            kind: EntityKind::Zone(ZoneKind::Protected),
-            volumes: vec![volume(
-                FootprintSpec::Circle {
-                    center: [37.16, 36.20],
-                    radius_m: 1_000.0,
-                },
-                (0.0, 20_000.0),
-                (now - hour * 24, now + hour * 24 * 30),
-            )],
-            expected_ovn: None,
-            key: vec![],
-            exemption: None,
+        site(1, "Northern district hospital", [37.16, 36.20]),
+    )?;
+    service.put_protected(
+        &relief,
+        site(5, "Southern district hospital", [36.72, 35.62]),
+    )?;
+    service.put_protected(
+        &relief,
+        PutProtected {
+            id: id(6),
+            name: "Aid convoy 1".to_owned(),
+            category: "convoy".to_owned(),
+            shape: ProtectedShape::Movement {
+                route: vec![[36.80, 35.70], [37.00, 35.95], [37.16, 36.19]],
+                corridor_width_m: 500.0,
+                windows: vec![(now + hour * 2, now + hour * 8)],
+            },
+            valid_from: None,
+            valid_until: None,
         },
     )?;
 
     // The northern patrol covers the hospital's area, knowingly (its OVN is in the key).
-    let north = service.put_entity(
+    file_knowingly(
+        service,
         &party("northern-air-force")?,
         PutEntity {
             id: id(2),
@@ -134,15 +159,15 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
                 window,
             )],
             expected_ovn: None,
-            key: vec![hospital.entity.ovn.clone()],
+            key: vec![],
             exemption: None,
         },
     )?;
 
     // The southern patrol overlaps the northern one: filed after reading it, so a conflict on
     // record that both parties see.
-    let keys: Vec<Ovn> = vec![north.entity.ovn.clone(), hospital.entity.ovn.clone()];
-    service.put_entity(
+    file_knowingly(
+        service,
         &party("southern-air-force")?,
         PutEntity {
             id: id(3),
@@ -159,12 +184,13 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
                 (now + hour, now + hour * 3),
             )],
             expected_ovn: None,
-            key: keys,
+            key: vec![],
             exemption: None,
         },
     )?;
-    // A second southern patrol elsewhere: no conflict.
-    service.put_entity(
+    // A second southern patrol elsewhere, over the southern hospital.
+    file_knowingly(
+        service,
         &party("southern-air-force")?,
         PutEntity {
             id: id(4),
@@ -185,7 +211,116 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             exemption: None,
         },
     )?;
+
+    // The nationwide cessation of hostilities, brokered by the observer mission a month ago and
+    // accepted by both forces, ended after repeated reported violations.
+    let observer = party("observer-mission")?;
+    let (north, south) = (party("northern-air-force")?, party("southern-air-force")?);
+    let signatories: BTreeSet<PartyId> = [north.party.clone(), south.party.clone()]
+        .into_iter()
+        .collect();
+    let country = FootprintSpec::Polygon {
+        vertices: vec![[35.8, 34.5], [38.8, 34.5], [38.8, 37.2], [35.8, 37.2]],
+    };
+    service.propose_ceasefire(
+        &observer,
+        ProposeCeasefire {
+            id: id(7),
+            name: "Nationwide cessation of hostilities".to_owned(),
+            terms: "The parties cease hostilities across the country, and notify their air \
+                    operations to each other through this service."
+                .to_owned(),
+            area: vec![country],
+            altitude_m: None,
+            window_start: now - hour * 24 * 30,
+            window_end: now + hour * 24 * 60,
+            signatories: signatories.clone(),
+            exemption_categories: BTreeSet::new(),
+        },
+    )?;
+    service.accept_ceasefire(&north, id(7))?;
+    service.accept_ceasefire(&south, id(7))?;
+    service.close_ceasefire(
+        &observer,
+        id(7),
+        ClosedHow::Ended,
+        "ended by the observer mission after repeated violations reported by both parties",
+    )?;
+
+    // The 72-hour holiday ceasefire over the northern district, in force.
+    service.propose_ceasefire(
+        &observer,
+        ProposeCeasefire {
+            id: id(8),
+            name: "72-hour holiday ceasefire".to_owned(),
+            terms: "No air operations by either force over the northern district for 72 hours, \
+                    except declared medical evacuations and humanitarian escorts."
+                .to_owned(),
+            area: vec![FootprintSpec::Polygon {
+                vertices: vec![[36.8, 35.9], [37.6, 35.9], [37.6, 36.6], [36.8, 36.6]],
+            }],
+            altitude_m: None,
+            window_start: now - hour * 12,
+            window_end: now + hour * 60,
+            signatories,
+            exemption_categories: ["medical-evacuation", "humanitarian-escort"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        },
+    )?;
+    service.accept_ceasefire(&north, id(8))?;
+    service.accept_ceasefire(&south, id(8))?;
+
+    // A medical evacuation by the southern force inside it, filed with a declared exemption
+    // (the northern force is told at once).
+    file_knowingly(
+        service,
+        &south,
+        PutEntity {
+            id: id(9),
+            kind: EntityKind::Operation {
+                state: OperationState::Accepted,
+                priority: 10,
+            },
+            volumes: vec![volume(
+                FootprintSpec::Circle {
+                    center: [37.10, 36.05],
+                    radius_m: 3_000.0,
+                },
+                (0.0, 1_500.0),
+                (now + hour * 5, now + hour * 6),
+            )],
+            expected_ovn: None,
+            key: vec![],
+            exemption: Some(Exemption {
+                category: "medical-evacuation".to_owned(),
+                justification: "evacuation of injured civilians to the northern district \
+                                hospital"
+                    .to_owned(),
+            }),
+        },
+    )?;
     Ok(true)
+}
+
+/// Files `req`, naming in its key the OVNs the key rule asks for (the scenario is filed by
+/// parties that read the airspace first).
+fn file_knowingly<S: Store>(
+    service: &Service<S>,
+    caller: &Caller,
+    mut req: PutEntity,
+) -> anyhow::Result<()> {
+    for _ in 0..3 {
+        match service.put_entity(caller, req.clone()) {
+            Ok(_) => return Ok(()),
+            Err(ServiceError::MissingOvns(missing)) => {
+                req.key.extend(missing.iter().map(|c| c.with.ovn.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    anyhow::bail!("the scenario's operation {} kept missing OVNs", req.id)
 }
 
 /// A token per demo party (read and write) and one for administration, valid for `ttl`.

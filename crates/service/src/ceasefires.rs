@@ -29,6 +29,9 @@ pub const CEASEFIRE_DOCUMENT: &str = "ceasefire";
 /// Document kind of declared exemptions (id: `<agreement>/<operation>/<operation version>`).
 pub const EXEMPTION_DOCUMENT: &str = "ceasefire.exemption";
 
+/// The largest polygon of an agreement's area, km² (an operation's limit is far smaller).
+pub const MAX_AGREEMENT_AREA_KM2: f64 = 250_000.0;
+
 /// How an agreement was closed before its window ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -403,13 +406,19 @@ impl<S: Store> Service<S> {
                 time_end: req.window_end,
             })
             .collect();
-        deconflict_core::check_volume_count(area.len(), &self.config.limits)
+        // An agreement may cover a whole country: its polygons may be larger than an
+        // operation's (up to MAX_AGREEMENT_AREA_KM2 each).
+        let limits = deconflict_core::VolumeLimits {
+            max_area_km2: MAX_AGREEMENT_AREA_KM2,
+            ..self.config.limits.clone()
+        };
+        deconflict_core::check_volume_count(area.len(), &limits)
             .map_err(|e| ServiceError::Invalid(e.within("area")))?;
         let volumes: Arc<[Volume4d]> = area
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                v.to_volume(&self.config.limits)
+                v.to_volume(&limits)
                     .map_err(|e| e.within(format!("area[{i}]")))
             })
             .collect::<Result<Vec<_>, _>>()?
