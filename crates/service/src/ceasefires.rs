@@ -132,6 +132,21 @@ impl Agreement {
             && t < self.window_end
             && self.closed.as_ref().is_none_or(|c| t < c.at)
     }
+
+    /// Whether it was in force at some instant of `[start, end)` (the same rule as
+    /// [`Self::in_force_at`], over a window).
+    pub fn in_force_during(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        let Some(from) = self.in_force_from else {
+            return false;
+        };
+        let lo = from.max(self.window_start).max(start);
+        let hi = self
+            .closed
+            .as_ref()
+            .map_or(self.window_end, |c| c.at.min(self.window_end))
+            .min(end);
+        lo < hi
+    }
 }
 
 /// A request to propose an agreement.
@@ -203,6 +218,21 @@ pub(crate) fn read(view: &dyn View, id: EntityId) -> Result<Option<Agreement>, S
     view.document(CEASEFIRE_DOCUMENT, &key)?
         .map(|b| serde_json::from_slice(&b).map_err(|e| corrupt(&key, e)))
         .transpose()
+}
+
+/// Every agreement, by id.
+pub(crate) fn all(view: &dyn View) -> Result<Vec<Agreement>, StoreError> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = view.documents(CEASEFIRE_DOCUMENT, after.as_deref(), 500)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        for (id, body) in &page {
+            out.push(serde_json::from_slice::<Agreement>(body).map_err(|e| corrupt(id, e))?);
+        }
+    }
+    Ok(out)
 }
 
 fn write(tx: &mut dyn Tx, a: &Agreement) -> Result<(), StoreError> {
@@ -646,21 +676,7 @@ impl<S: Store> Service<S> {
     pub fn list_ceasefires(&self, caller: &Caller) -> Result<Vec<AgreementView>, ServiceError> {
         caller.require(SCOPE_READ)?;
         let now = self.clock.now();
-        let docs = self.store.read(&mut |v| {
-            let mut out = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = v.documents(CEASEFIRE_DOCUMENT, after.as_deref(), 500)?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                for (id, body) in &page {
-                    out.push(
-                        serde_json::from_slice::<Agreement>(body).map_err(|e| corrupt(id, e))?,
-                    );
-                }
-            }
-            Ok(out)
-        })?;
+        let docs = self.store.read(&mut |v| all(v))?;
         Ok(docs
             .into_iter()
             .map(|agreement| AgreementView {
