@@ -13,7 +13,7 @@ use deconflict_core::{
     ZoneKind,
 };
 use deconflict_service::{
-    Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE, Service,
+    Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE, Service,
 };
 use deconflict_store::Store;
 use uuid::Uuid;
@@ -199,7 +199,11 @@ pub fn tokens(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (pid, _) in PARTIES {
-        let scopes = vec![SCOPE_READ.to_owned(), SCOPE_WRITE.to_owned()];
+        let mut scopes = vec![SCOPE_READ.to_owned(), SCOPE_WRITE.to_owned()];
+        if pid == "observer-mission" {
+            // The demo's neutral observer also reviews violation reports.
+            scopes.push(SCOPE_REVIEW.to_owned());
+        }
         out.push((pid.to_owned(), key.mint(pid, &scopes, audience, ttl)?));
     }
     let admin = vec![SCOPE_ADMIN.to_owned(), SCOPE_READ.to_owned()];

@@ -123,6 +123,20 @@ pub enum Event {
         /// Why, in the party's words.
         justification: String,
     },
+    /// A violation report names the recipient as the alleged party. The report is a claim on
+    /// record, not a finding; the recipient may read it at `/v1/reports/{report}`.
+    ViolationReported {
+        /// The report.
+        report: Uuid,
+        /// Its category (`air_strike`, `shelling`, ...).
+        category: String,
+        /// The party the report names (the recipient).
+        alleged_party: PartyId,
+        /// Who filed it.
+        reporter: PartyId,
+        /// The agreements in force at its place and time.
+        agreements: Vec<EntityId>,
+    },
 }
 
 /// A notification to be recorded: the store gives it an id and a time.

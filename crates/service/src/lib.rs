@@ -18,6 +18,7 @@ mod entities;
 mod error;
 mod notify;
 mod parties;
+pub mod reports;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deconflict_core::{KeyPolicy, Ovn, VolumeLimits};
 
-pub use caller::{Caller, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE};
+pub use caller::{Caller, SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE};
 pub use deliveries::{MAX_ATTEMPTS, backoff};
 pub use disclosure::{CoarseVolume, ConflictView, Detail, DisclosurePolicy, EntityView, PairView};
 pub use entities::{DeleteOutcome, PutEntity, WriteOutcome};
@@ -81,6 +82,8 @@ pub struct ServiceConfig {
     pub delivery_lease: chrono::Duration,
     /// Settings of the F3548 DSS API.
     pub dss: dss::DssConfig,
+    /// Settings of violation reports (incident grouping).
+    pub reports: reports::ReportConfig,
 }
 
 impl Default for ServiceConfig {
@@ -92,6 +95,7 @@ impl Default for ServiceConfig {
             inbox_page: 500,
             delivery_lease: chrono::Duration::seconds(60),
             dss: dss::DssConfig::default(),
+            reports: reports::ReportConfig::default(),
         }
     }
 }
