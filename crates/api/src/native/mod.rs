@@ -10,6 +10,7 @@ pub mod dto;
 pub(crate) mod entities;
 pub mod error;
 pub(crate) mod parties;
+pub(crate) mod reports;
 pub mod responses;
 pub mod schema;
 pub(crate) mod subscriptions;
@@ -31,6 +32,7 @@ use ceasefires::*;
 use entities::*;
 use error::ApiError;
 use parties::*;
+use reports::*;
 use subscriptions::*;
 
 /// Runs a use case on a blocking thread (the store blocks on disk).
@@ -92,6 +94,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             post(denounce_ceasefire::<S>),
         )
         .route("/v1/ceasefires/{id}/end", post(end_ceasefire::<S>))
+        .route("/v1/reports", post(file_report::<S>).get(list_reports::<S>))
+        .route("/v1/reports/tallies", get(report_tallies::<S>))
+        .route("/v1/reports/{id}", get(get_report::<S>))
+        .route("/v1/reports/{id}/status", post(review_report::<S>))
         .route("/v1/inbox", get(inbox::<S>))
         .route("/v1/inbox/{id}/ack", post(ack::<S>))
 }
