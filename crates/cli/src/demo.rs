@@ -17,8 +17,10 @@ use deconflict_core::{
 };
 use deconflict_service::ceasefires::{ClosedHow, Exemption, ProposeCeasefire};
 use deconflict_service::protected::{ProtectedShape, PutProtected};
+use deconflict_service::reports::{FileReport, Location, Source, SourceKind};
 use deconflict_service::{
-    Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE, Service, ServiceError,
+    Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE,
+    Service, ServiceError,
 };
 use deconflict_store::Store;
 use uuid::Uuid;
@@ -63,17 +65,25 @@ fn id(n: u128) -> EntityId {
     ))
 }
 
-/// Seeds the scenario unless the store already holds parties. Returns whether it seeded.
+/// Seeds the parties and (with `scenario`) the scenario, unless the store already holds parties.
+/// Returns whether it seeded.
 ///
 /// # Errors
 /// Any refusal: the scenario is consistent, so one is a bug.
-pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Result<bool> {
+pub fn seed<S: Store>(
+    service: &Service<S>,
+    now: DateTime<Utc>,
+    scenario: bool,
+) -> anyhow::Result<bool> {
     let admin = Caller::new(PartyId::new("demo-admin")?, [SCOPE_ADMIN, SCOPE_READ]);
     if !service.parties(&admin)?.is_empty() {
         return Ok(false);
     }
     for (pid, name) in PARTIES {
         service.put_party(&admin, PartyId::new(pid)?, name.to_owned())?;
+    }
+    if !scenario {
+        return Ok(true);
     }
     let hour = chrono::Duration::hours(1);
     let window = (now - hour / 2, now + hour * 4);
@@ -238,13 +248,16 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
             exemption_categories: BTreeSet::new(),
         },
     )?;
-    service.accept_ceasefire(&north, id(7))?;
-    service.accept_ceasefire(&south, id(7))?;
+    // Recorded after the fact: accepted a month ago, ended two days ago.
+    let accepted = Some(now - hour * 24 * 30 + hour);
+    service.accept_ceasefire(&north, id(7), accepted)?;
+    service.accept_ceasefire(&south, id(7), accepted)?;
     service.close_ceasefire(
         &observer,
         id(7),
         ClosedHow::Ended,
         "ended by the observer mission after repeated violations reported by both parties",
+        Some(now - hour * 48),
     )?;
 
     // The 72-hour holiday ceasefire over the northern district, in force.
@@ -269,8 +282,8 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
                 .collect(),
         },
     )?;
-    service.accept_ceasefire(&north, id(8))?;
-    service.accept_ceasefire(&south, id(8))?;
+    service.accept_ceasefire(&north, id(8), Some(now - hour * 12))?;
+    service.accept_ceasefire(&south, id(8), Some(now - hour * 12))?;
 
     // A medical evacuation by the southern force inside it, filed with a declared exemption
     // (the northern force is told at once).
@@ -299,6 +312,94 @@ pub fn seed<S: Store>(service: &Service<S>, now: DateTime<Utc>) -> anyhow::Resul
                                 hospital"
                     .to_owned(),
             }),
+        },
+    )?;
+
+    // Violation reports, as claims on record with their provenance: the observer mission relays
+    // a statement by the southern force's ministry quoted by a news agency, and its own patrol's
+    // observation of the same incident; another report concerns the ended cessation.
+    let quoted = |who: &str, agency: &str, at: DateTime<Utc>, quote: &str| {
+        vec![
+            Source {
+                kind: SourceKind::OfficialStatement,
+                name: who.to_owned(),
+                published_at: Some(at),
+                url: None,
+                quote: Some(quote.to_owned()),
+            },
+            Source {
+                kind: SourceKind::NewsAgency,
+                name: agency.to_owned(),
+                published_at: Some(at + chrono::Duration::minutes(40)),
+                url: Some("https://news.example.org/item/1".to_owned()),
+                quote: None,
+            },
+        ]
+    };
+    let point = |lon: f64, lat: f64, m: f64| Location::Point {
+        lon,
+        lat,
+        uncertainty_m: m,
+    };
+    service.file_report(
+        &observer,
+        FileReport {
+            id: Some(Uuid::from_u128(0xdec0_0000_0000_0000_0000_0000_0000_0101)),
+            observed_start: now - hour * 3,
+            observed_end: now - hour * 3 + chrono::Duration::minutes(20),
+            location: point(37.25, 36.22, 2_000.0),
+            category: "air_strike".to_owned(),
+            alleged_party: Some(north.party.clone()),
+            provenance: quoted(
+                "Ministry of Defence of the southern party",
+                "A news agency",
+                now - hour * 2,
+                "aircraft struck positions near the northern district despite the ceasefire",
+            ),
+            evidence: vec![],
+            description: "An air strike reported near the northern district during the holiday \
+                          ceasefire."
+                .to_owned(),
+        },
+    )?;
+    service.file_report(
+        &observer,
+        FileReport {
+            id: Some(Uuid::from_u128(0xdec0_0000_0000_0000_0000_0000_0000_0102)),
+            observed_start: now - hour * 3 + chrono::Duration::minutes(5),
+            observed_end: now - hour * 3 + chrono::Duration::minutes(30),
+            location: point(37.27, 36.23, 1_000.0),
+            category: "air_strike".to_owned(),
+            alleged_party: Some(north.party.clone()),
+            provenance: vec![Source {
+                kind: SourceKind::Observer,
+                name: "Observer mission patrol 3".to_owned(),
+                published_at: Some(now - hour * 2),
+                url: None,
+                quote: Some("explosions heard and smoke seen east of the district".to_owned()),
+            }],
+            evidence: vec![],
+            description: "Explosions observed east of the northern district.".to_owned(),
+        },
+    )?;
+    service.file_report(
+        &observer,
+        FileReport {
+            id: Some(Uuid::from_u128(0xdec0_0000_0000_0000_0000_0000_0000_0103)),
+            observed_start: now - hour * 24 * 10,
+            observed_end: now - hour * 24 * 10 + hour,
+            location: point(36.5, 35.2, 5_000.0),
+            category: "shelling".to_owned(),
+            alleged_party: Some(south.party.clone()),
+            provenance: quoted(
+                "Spokesperson of the northern party",
+                "A news agency",
+                now - hour * 24 * 10 + hour * 2,
+                "shelling of villages in the south-west in breach of the cessation",
+            ),
+            evidence: vec![],
+            description: "Shelling reported in the south-west during the nationwide cessation."
+                .to_owned(),
         },
     )?;
     Ok(true)
@@ -334,7 +435,11 @@ pub fn tokens(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (pid, _) in PARTIES {
-        let scopes = vec![SCOPE_READ.to_owned(), SCOPE_WRITE.to_owned()];
+        let mut scopes = vec![SCOPE_READ.to_owned(), SCOPE_WRITE.to_owned()];
+        if pid == "observer-mission" {
+            // The demo's neutral observer also reviews violation reports.
+            scopes.push(SCOPE_REVIEW.to_owned());
+        }
         out.push((pid.to_owned(), key.mint(pid, &scopes, audience, ttl)?));
     }
     let admin = vec![SCOPE_ADMIN.to_owned(), SCOPE_READ.to_owned()];

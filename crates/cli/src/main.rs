@@ -148,6 +148,10 @@ struct DemoArgs {
     /// Seconds a party has to acknowledge a notification before it escalates (default 86400).
     #[arg(long, value_name = "SECS")]
     ack_deadline: Option<u64>,
+    /// Register the demo parties only, without the scenario (for tests that need an empty
+    /// airspace).
+    #[arg(long)]
+    no_scenario: bool,
 }
 
 #[derive(Debug, Args)]
@@ -348,7 +352,7 @@ fn demo_on<S: deconflict_store::Store>(
     args: &DemoArgs,
     tokens: &[(String, String)],
 ) -> anyhow::Result<()> {
-    let seeded = demo::seed(&service, chrono::Utc::now())?;
+    let seeded = demo::seed(&service, chrono::Utc::now(), !args.no_scenario)?;
     let place = match &args.store {
         Some(_) => "store: PostgreSQL".to_owned(),
         None => format!("data: {}", args.data.display()),

@@ -315,6 +315,43 @@ fn a_ceasefire_ends_by_agreement_or_expires(backend: Backend) {
     assert_eq!(act(&s, S, &a, "accept", None).status, 200);
     let ended = act(&s, N, &a, "end", Some("replaced by a permanent agreement"));
     assert_eq!(ended.body["status"], "ended", "{}", ended.text);
+    // Acts recorded after the fact take effect when declared (not in the future, not before
+    // the window): the agreement was in force from the later acceptance.
+    let c = new_id();
+    assert_eq!(
+        propose(&s, N, &c, Utc::now() + Duration::hours(72)).status,
+        201
+    );
+    let at = |m: i64| json!({"effective_at": (Utc::now() - Duration::minutes(m)).to_rfc3339()});
+    let url = |what: &str| format!("{}/v1/ceasefires/{c}/{what}", s.base);
+    let future = call("POST", &url("accept"), Some(&s.token(N)), Some(&at(-10)));
+    assert_eq!(future.status, 400, "{}", future.text);
+    let too_early = call("POST", &url("accept"), Some(&s.token(N)), Some(&at(120)));
+    assert_eq!(too_early.status, 400, "{}", too_early.text);
+    assert_eq!(
+        call("POST", &url("accept"), Some(&s.token(N)), Some(&at(40))).status,
+        200
+    );
+    let both = call("POST", &url("accept"), Some(&s.token(S)), Some(&at(30)));
+    assert_eq!(both.body["status"], "in_force", "{}", both.text);
+    let from =
+        chrono::DateTime::parse_from_rfc3339(both.body["in_force_from"].as_str().expect("a time"))
+            .expect("RFC 3339");
+    let age = Utc::now() - from.to_utc();
+    assert!(
+        age > Duration::minutes(29) && age < Duration::minutes(31),
+        "{age}"
+    );
+    assert_eq!(both.body["recorded"].as_array().map(Vec::len), Some(2));
+    let closed = call(
+        "POST",
+        &url("end"),
+        Some(&s.token(N)),
+        Some(
+            &json!({"reason": "superseded", "effective_at": (Utc::now() - Duration::minutes(10)).to_rfc3339()}),
+        ),
+    );
+    assert_eq!(closed.body["status"], "ended", "{}", closed.text);
     // Expired at the end of its window.
     let b = new_id();
     assert_eq!(

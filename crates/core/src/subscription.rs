@@ -145,6 +145,20 @@ pub enum Event {
         /// How many reminders so far, this one included.
         escalation: u32,
     },
+    /// A violation report names the recipient as the alleged party. The report is a claim on
+    /// record, not a finding; the recipient may read it at `/v1/reports/{report}`.
+    ViolationReported {
+        /// The report.
+        report: Uuid,
+        /// Its category (`air_strike`, `shelling`, ...).
+        category: String,
+        /// The party the report names (the recipient).
+        alleged_party: PartyId,
+        /// Who filed it.
+        reporter: PartyId,
+        /// The agreements in force at its place and time.
+        agreements: Vec<EntityId>,
+    },
 }
 
 /// A notification to be recorded: the store gives it an id and a time.

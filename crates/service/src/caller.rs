@@ -13,6 +13,10 @@ pub const SCOPE_READ: &str = "deconflict.read";
 pub const SCOPE_WRITE: &str = "deconflict.write";
 /// Scope to manage parties.
 pub const SCOPE_ADMIN: &str = "deconflict.admin";
+/// Scope to review violation reports (move them through `under_review` to `confirmed`,
+/// `unconfirmed` or `dismissed`, with a reason). Granted to observers, not to parties to the
+/// conflict.
+pub const SCOPE_REVIEW: &str = "deconflict.review";
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -84,8 +84,66 @@ pub struct Agreement {
     pub in_force_from: Option<DateTime<Utc>>,
     /// The closing act, if any.
     pub closed: Option<Closure>,
+    /// Every act on it (acceptances, closing), with when it took effect and when it was
+    /// recorded: an act may be recorded after the fact (`effective_at`), never before.
+    #[serde(default)]
+    pub recorded: Vec<Act>,
     /// Writes so far.
     pub version: u64,
+}
+
+/// An authenticated act on an agreement, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Act {
+    /// Who.
+    pub by: PartyId,
+    /// `accept`, `end` or `denounce`.
+    pub act: String,
+    /// When it took effect.
+    pub effective_at: DateTime<Utc>,
+    /// When it was recorded here.
+    pub recorded_at: DateTime<Utc>,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+}
+
+impl Act {
+    fn new(
+        caller: &Caller,
+        act: &str,
+        effective_at: DateTime<Utc>,
+        recorded_at: DateTime<Utc>,
+        reason: Option<&str>,
+    ) -> Self {
+        Self {
+            by: caller.party.clone(),
+            act: act.to_owned(),
+            effective_at,
+            recorded_at,
+            reason: reason.map(str::to_owned),
+        }
+    }
+}
+
+/// When an act takes effect: now, or a time declared after the fact — not in the future, not
+/// before the agreement's window starts.
+fn effective_time(
+    effective: Option<DateTime<Utc>>,
+    a: &Agreement,
+    now: DateTime<Utc>,
+    field: &str,
+) -> Result<DateTime<Utc>, ServiceError> {
+    let Some(t) = effective else { return Ok(now) };
+    if t > now {
+        return Err(invalid(field, "an act cannot take effect in the future"));
+    }
+    if t < a.window_start {
+        return Err(invalid(
+            field,
+            "an act cannot take effect before the agreement's window starts",
+        ));
+    }
+    Ok(t)
 }
 
 /// Where an agreement stands at a time.
@@ -134,6 +192,21 @@ impl Agreement {
             && t >= self.window_start
             && t < self.window_end
             && self.closed.as_ref().is_none_or(|c| t < c.at)
+    }
+
+    /// Whether it was in force at some instant of `[start, end)` (the same rule as
+    /// [`Self::in_force_at`], over a window).
+    pub fn in_force_during(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        let Some(from) = self.in_force_from else {
+            return false;
+        };
+        let lo = from.max(self.window_start).max(start);
+        let hi = self
+            .closed
+            .as_ref()
+            .map_or(self.window_end, |c| c.at.min(self.window_end))
+            .min(end);
+        lo < hi
     }
 }
 
@@ -206,6 +279,21 @@ pub(crate) fn read(view: &dyn View, id: EntityId) -> Result<Option<Agreement>, S
     view.document(CEASEFIRE_DOCUMENT, &key)?
         .map(|b| serde_json::from_slice(&b).map_err(|e| corrupt(&key, e)))
         .transpose()
+}
+
+/// Every agreement, by id.
+pub(crate) fn all(view: &dyn View) -> Result<Vec<Agreement>, StoreError> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = view.documents(CEASEFIRE_DOCUMENT, after.as_deref(), 500)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        for (id, body) in &page {
+            out.push(serde_json::from_slice::<Agreement>(body).map_err(|e| corrupt(id, e))?);
+        }
+    }
+    Ok(out)
 }
 
 fn write(tx: &mut dyn Tx, a: &Agreement) -> Result<(), StoreError> {
@@ -442,6 +530,7 @@ impl<S: Store> Service<S> {
                 acceptances: BTreeMap::new(),
                 in_force_from: None,
                 closed: None,
+                recorded: Vec::new(),
                 version: 1,
             };
             let zone = Entity {
@@ -498,22 +587,25 @@ impl<S: Store> Service<S> {
         &self,
         caller: &Caller,
         id: EntityId,
+        effective: Option<DateTime<Utc>>,
     ) -> Result<AgreementView, ServiceError> {
         caller.require(SCOPE_WRITE)?;
         let now = self.clock.now();
         self.store.transact(&mut |tx| {
             let mut a = self.agreement_for_act(tx, caller, id)?;
+            let at = effective_time(effective, &a, now, "effective_at")?;
             if a.status(now) != AgreementStatus::Proposed {
                 return Err(ServiceError::InvalidState(format!(
                     "ceasefire {id} is {}, not proposed: there is nothing to accept",
                     a.status(now).as_str()
                 )));
             }
-            a.acceptances.entry(caller.party.clone()).or_insert(now);
+            a.acceptances.entry(caller.party.clone()).or_insert(at);
+            a.recorded.push(Act::new(caller, "accept", at, now, None));
             a.version += 1;
             let all = a.signatories.iter().all(|p| a.acceptances.contains_key(p));
             if all {
-                a.in_force_from = Some(now);
+                a.in_force_from = a.acceptances.values().max().copied();
                 tell(
                     tx,
                     a.signatories.iter().cloned(),
@@ -547,6 +639,7 @@ impl<S: Store> Service<S> {
         id: EntityId,
         how: ClosedHow,
         reason: &str,
+        effective: Option<DateTime<Utc>>,
     ) -> Result<AgreementView, ServiceError> {
         caller.require(SCOPE_WRITE)?;
         if reason.trim().is_empty() || reason.len() > 2000 {
@@ -576,12 +669,30 @@ impl<S: Store> Service<S> {
                     status.as_str()
                 )));
             }
+            let at = effective_time(effective, &a, now, "effective_at")?;
+            if a.in_force_from.is_some_and(|f| at < f) {
+                return Err(invalid(
+                    "effective_at",
+                    "an agreement cannot close before it entered into force",
+                ));
+            }
             a.closed = Some(Closure {
                 how,
                 by: caller.party.clone(),
-                at: now,
+                at,
                 reason: reason.to_owned(),
             });
+            a.recorded.push(Act::new(
+                caller,
+                if how == ClosedHow::Ended {
+                    "end"
+                } else {
+                    "denounce"
+                },
+                at,
+                now,
+                Some(reason),
+            ));
             a.version += 1;
             write(tx, &a)?;
             if let Some(zone) = tx.entity(&id)? {
@@ -664,21 +775,7 @@ impl<S: Store> Service<S> {
     pub fn list_ceasefires(&self, caller: &Caller) -> Result<Vec<AgreementView>, ServiceError> {
         caller.require(SCOPE_READ)?;
         let now = self.clock.now();
-        let docs = self.store.read(&mut |v| {
-            let mut out = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = v.documents(CEASEFIRE_DOCUMENT, after.as_deref(), 500)?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                for (id, body) in &page {
-                    out.push(
-                        serde_json::from_slice::<Agreement>(body).map_err(|e| corrupt(id, e))?,
-                    );
-                }
-            }
-            Ok(out)
-        })?;
+        let docs = self.store.read(&mut |v| all(v))?;
         Ok(docs
             .into_iter()
             .map(|agreement| AgreementView {

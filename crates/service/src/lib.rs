@@ -20,6 +20,7 @@ pub mod hotline;
 mod notify;
 mod parties;
 pub mod protected;
+pub mod reports;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deconflict_core::{KeyPolicy, Ovn, VolumeLimits};
 
-pub use caller::{Caller, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE};
+pub use caller::{Caller, SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE};
 pub use deliveries::{MAX_ATTEMPTS, backoff};
 pub use disclosure::{CoarseVolume, ConflictView, Detail, DisclosurePolicy, EntityView, PairView};
 pub use entities::{DeleteOutcome, PutEntity, WriteOutcome};
@@ -85,6 +86,8 @@ pub struct ServiceConfig {
     pub dss: dss::DssConfig,
     /// How long a party has to acknowledge a notification before it is overdue and escalates.
     pub ack_deadline: chrono::Duration,
+    /// Settings of violation reports (incident grouping).
+    pub reports: reports::ReportConfig,
 }
 
 impl Default for ServiceConfig {
@@ -97,6 +100,7 @@ impl Default for ServiceConfig {
             delivery_lease: chrono::Duration::seconds(60),
             dss: dss::DssConfig::default(),
             ack_deadline: chrono::Duration::hours(24),
+            reports: reports::ReportConfig::default(),
         }
     }
 }

@@ -63,6 +63,19 @@ pub struct ProposeCeasefireJson {
 pub struct CloseCeasefireJson {
     /// Why, in the party's words.
     pub reason: String,
+    /// When it took effect, if earlier than now (recorded after the fact; not before the
+    /// agreement's window starts, nor before it entered into force).
+    pub effective_at: Option<DateTime<Utc>>,
+}
+
+/// Body of `POST /v1/ceasefires/{id}/accept` (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AcceptCeasefire)]
+pub struct AcceptCeasefireJson {
+    /// When the acceptance took effect, if earlier than now (recorded after the fact; not
+    /// before the agreement's window starts).
+    pub effective_at: Option<DateTime<Utc>>,
 }
 
 /// An agreement.
@@ -105,6 +118,9 @@ pub struct CeasefireJson {
     /// The closing act (`how`: `ended` or `denounced`, `by`, `at`, `reason`).
     #[schema(value_type = Object)]
     closed: Value,
+    /// Every act on it: `by`, `act`, `effective_at`, `recorded_at`, `reason`.
+    #[schema(value_type = Vec<Object>)]
+    recorded: Value,
     /// Writes so far.
     version: u64,
 }
@@ -159,6 +175,7 @@ impl From<&AgreementView> for CeasefireJson {
             acceptances: serde_json::to_value(&a.acceptances).unwrap_or(Value::Null),
             in_force_from: a.in_force_from,
             closed: serde_json::to_value(&a.closed).unwrap_or(Value::Null),
+            recorded: serde_json::to_value(&a.recorded).unwrap_or(Value::Null),
             version: a.version,
         }
     }
@@ -327,6 +344,8 @@ pub(crate) async fn get_ceasefire<S: Store>(
     path = "/v1/ceasefires/{id}/accept",
     tag = "ceasefires",
     params(("id" = Uuid, Path, description = "The agreement's id")),
+    request_body(content = Option<AcceptCeasefireJson>, description = "Optional: an earlier \
+        `effective_at`"),
     security(("bearer" = ["deconflict.write"])),
     responses(
         (status = 200, description = "Accepted (see `status`)", body = CeasefireJson),
@@ -344,9 +363,19 @@ pub(crate) async fn accept_ceasefire<S: Store>(
     State(state): State<AppState<S>>,
     Authenticated(caller): Authenticated,
     path: Result<Path<Uuid>, PathRejection>,
+    body: axum::body::Bytes,
 ) -> Result<Json<CeasefireJson>, ApiError> {
     let id = agreement_id(path)?;
-    let v = run(&state.service, move |s| s.accept_ceasefire(&caller, id)).await?;
+    let b: AcceptCeasefireJson = if body.iter().all(u8::is_ascii_whitespace) {
+        AcceptCeasefireJson::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not an acceptance: {e}")))?
+    };
+    let v = run(&state.service, move |s| {
+        s.accept_ceasefire(&caller, id, b.effective_at)
+    })
+    .await?;
     Ok(Json(CeasefireJson::from(&v)))
 }
 
@@ -360,7 +389,7 @@ async fn close<S: Store>(
     let id = agreement_id(path)?;
     let Json(b) = body?;
     let v = run(&state.service, move |s| {
-        s.close_ceasefire(&caller, id, how, &b.reason)
+        s.close_ceasefire(&caller, id, how, &b.reason, b.effective_at)
     })
     .await?;
     Ok(Json(CeasefireJson::from(&v)))

@@ -11,6 +11,7 @@ pub(crate) mod entities;
 pub mod error;
 pub(crate) mod parties;
 pub(crate) mod protected;
+pub(crate) mod reports;
 pub mod responses;
 pub mod schema;
 pub(crate) mod subscriptions;
@@ -33,6 +34,7 @@ use entities::*;
 use error::ApiError;
 use parties::*;
 use protected::*;
+use reports::*;
 use subscriptions::*;
 
 /// Runs a use case on a blocking thread (the store blocks on disk).
@@ -101,6 +103,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/v1/separation-zones", get(list_separations::<S>))
         .route("/v1/separation-zones/{id}", put(put_separation::<S>))
+        .route("/v1/reports", post(file_report::<S>).get(list_reports::<S>))
+        .route("/v1/reports/tallies", get(report_tallies::<S>))
+        .route("/v1/reports/{id}", get(get_report::<S>))
+        .route("/v1/reports/{id}/status", post(review_report::<S>))
         .route("/v1/inbox", get(inbox::<S>))
         .route("/v1/inbox/overdue", get(my_overdue::<S>))
         .route("/v1/acknowledgements/overdue", get(all_overdue::<S>))

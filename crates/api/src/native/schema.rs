@@ -180,6 +180,21 @@ pub enum EventSchema {
         /// Reminders so far, this one included.
         escalation: u32,
     },
+    /// A violation report names the recipient as the alleged party: a claim on record, not a
+    /// finding (read it at `/v1/reports/{report}`).
+    ViolationReported {
+        /// The report's id.
+        #[schema(format = Uuid)]
+        report: String,
+        /// Its category.
+        category: String,
+        /// The party the report names (the recipient).
+        alleged_party: String,
+        /// Who filed it.
+        reporter: String,
+        /// The agreements in force at its place and time.
+        agreements: Vec<String>,
+    },
 }
 
 /// A notification in an inbox, also the body POSTed to a subscription's `callback_url` (with an
@@ -311,6 +326,13 @@ mod tests {
                 party: party.clone(),
                 category: "medical-evacuation".into(),
                 justification: "a casualty at the hospital".into(),
+            },
+            Event::ViolationReported {
+                report: uuid::Uuid::max(),
+                category: "shelling".into(),
+                alleged_party: party.clone(),
+                reporter: PartyId::new("observer-mission").expect("a party id"),
+                agreements: vec![EntityId(uuid::Uuid::nil())],
             },
         ] {
             mirrors::<_, NotificationSchema>(&Notification {

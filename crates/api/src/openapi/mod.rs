@@ -37,8 +37,9 @@ impl Modify for BearerJwt {
                          (space-separated): `deconflict.read` (queries, entities as disclosed, \
                          one's inbox and subscriptions), `deconflict.write` (file, change and \
                          withdraw one's operations, zones and subscriptions; implies read), \
-                         `deconflict.admin` (register parties). Each operation lists the scopes \
-                         it accepts as alternatives.",
+                         `deconflict.admin` (register parties), `deconflict.review` (review \
+                         violation reports). Each operation lists the scopes it accepts as \
+                         alternatives.",
                     ))
                     .build(),
             ),
@@ -91,6 +92,11 @@ impl Modify for BearerJwt {
         crate::native::protected::list_protected,
         crate::native::protected::put_separation,
         crate::native::protected::list_separations,
+        crate::native::reports::file_report,
+        crate::native::reports::list_reports,
+        crate::native::reports::get_report,
+        crate::native::reports::review_report,
+        crate::native::reports::report_tallies,
         crate::healthz,
         crate::readyz,
         crate::metrics,
@@ -120,6 +126,10 @@ impl Modify for BearerJwt {
             operations in full."),
         (name = "subscriptions", description = "Standing requests to hear of every change in an \
             area and window."),
+        (name = "reports", description = "Violation reports: claims on record of what was \
+            observed where and when, with their provenance; matched to the agreements in force, \
+            grouped by incident, reviewed, tallied. The service records claims; it takes no \
+            side."),
         (name = "inbox", description = "The notifications of the caller's subscriptions."),
         (name = "service", description = "Health, readiness, metrics and this documentation; \
             no token needed."),

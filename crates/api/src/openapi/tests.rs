@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use axum::http::{Method, StatusCode, header};
-use deconflict_service::{SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE};
+use deconflict_service::{SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE};
 use deconflict_store::embedded::EmbeddedStore;
 use serde_json::Value;
 
@@ -47,6 +47,11 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/protected-sites"),
     ("PUT", "/v1/separation-zones/{id}"),
     ("GET", "/v1/separation-zones"),
+    ("POST", "/v1/reports"),
+    ("GET", "/v1/reports"),
+    ("GET", "/v1/reports/tallies"),
+    ("GET", "/v1/reports/{id}"),
+    ("POST", "/v1/reports/{id}/status"),
 ];
 
 /// The routes outside `native::routes()` that the document also describes.
@@ -204,7 +209,7 @@ async fn every_route_of_native_routes_is_listed_and_documented() {
 #[test]
 fn every_native_operation_names_its_scopes_and_failures() {
     let doc = document_value();
-    let known = [SCOPE_READ, SCOPE_WRITE, SCOPE_ADMIN];
+    let known = [SCOPE_READ, SCOPE_WRITE, SCOPE_ADMIN, SCOPE_REVIEW];
     for (method, path) in NATIVE_ROUTES {
         let op = &doc["paths"][path][method.to_lowercase()];
         let scopes: Vec<&str> = op["security"]
