@@ -355,6 +355,9 @@ pub(crate) async fn get_ceasefire<S: Store>(
         (status = 404, response = NotFound),
         (status = 409, description = "\"Invalid state\": not proposed (in force, closed or \
             expired)", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 413, response = UnreadableBody),
+        (status = 415, response = UnreadableBody),
+        (status = 422, response = UnreadableBody),
         (status = 500, response = InternalError),
         (status = 503, response = Unavailable),
     )
