@@ -48,7 +48,11 @@ fn reminders(s: &Server, party: &str, of: u64) -> usize {
 
 fn overdue_acknowledgements_escalate_until_acknowledged(backend: Backend) {
     let place = Place::new(backend);
-    let s = Server::start(place.dir.path(), place.store(), &["--ack-deadline", "2"]);
+    let s = Server::start(
+        place.dir.path(),
+        place.store(),
+        &["--ack-deadline", "2", "--no-scenario"],
+    );
     // A proposal every signatory must acknowledge.
     let id = new_id();
     let p = call(
@@ -157,3 +161,86 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(overdue_acknowledgements_escalate_until_acknowledged);
+
+/// A webhook receiver that answers 200 and records each body.
+fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&got);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (_, body) = common::read_hook_request(&stream);
+            seen.lock().expect("lock").push(body);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, got)
+}
+
+fn hotline_notifications_reach_the_party_webhook(backend: Backend) {
+    let place = Place::new(backend);
+    let s = Server::start(place.dir.path(), place.store(), &["--no-scenario"]);
+    let (url, got) = receiver();
+    // The southern force has a webhook (on a subscription far from anything here).
+    let sub = call(
+        "PUT",
+        &format!("{}/v1/subscriptions/{}", s.base, new_id()),
+        Some(&s.token(S)),
+        Some(
+            &json!({"volumes": [common::box_volume(10.0, 10.0, 10.1, 10.1, (0.0, 10.0), 0, 48)],
+                     "callback_url": url}),
+        ),
+    );
+    assert_eq!(sub.status, 201, "{}", sub.text);
+    // A proposal naming it is posted there too.
+    let id = new_id();
+    let p = call(
+        "POST",
+        &format!("{}/v1/ceasefires", s.base),
+        Some(&s.token(N)),
+        Some(&json!({
+            "id": id, "name": "Holiday ceasefire",
+            "area": {"type": "Polygon", "coordinates": [[[38.5, 35.5], [38.7, 35.5], [38.7, 35.7], [38.5, 35.5]]]},
+            "window_start": Utc::now().to_rfc3339(),
+            "window_end": (Utc::now() + Duration::hours(72)).to_rfc3339(),
+            "signatories": [N, S],
+        })),
+    );
+    assert_eq!(p.status, 201, "{}", p.text);
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(20);
+    let posted = loop {
+        let got = got.lock().expect("lock").clone();
+        if let Some(b) = got
+            .iter()
+            .find(|b| b["event"]["type"] == "ceasefire_changed")
+        {
+            break b.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no webhook POST: {got:?}"
+        );
+        std::thread::sleep(StdDuration::from_millis(100));
+    };
+    assert_eq!(posted["recipient"], S);
+    assert_eq!(posted["event"]["agreement"], id.as_str());
+    assert_eq!(posted["requires_ack"], true);
+}
+
+mod webhook {
+    use super::*;
+    #[test]
+    fn embedded() {
+        hotline_notifications_reach_the_party_webhook(Backend::Embedded);
+    }
+    #[test]
+    fn postgres() {
+        hotline_notifications_reach_the_party_webhook(Backend::Postgres);
+    }
+}

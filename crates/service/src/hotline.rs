@@ -78,12 +78,20 @@ fn clear(tx: &mut dyn Tx, notification: u64) -> Result<(), StoreError> {
 }
 
 /// Records a notification; one that must be acknowledged gets a deadline `ack_within` from now.
+/// One without a webhook of its own (not from a subscription) goes to the recipient's webhook:
+/// the callback URL of its first subscription that has one (parties have no other).
 pub(crate) fn notify(
     tx: &mut dyn Tx,
-    new: NewNotification,
+    mut new: NewNotification,
     now: DateTime<Utc>,
     ack_within: Duration,
 ) -> Result<Notification, StoreError> {
+    if new.callback_url.is_none() {
+        new.callback_url = tx
+            .subscriptions_of(&new.recipient)?
+            .into_iter()
+            .find_map(|s| s.callback_url);
+    }
     let n = tx.notify(new, now)?;
     if n.requires_ack {
         put_pending(
