@@ -9,6 +9,7 @@
 //! The service is synchronous: the store's transactions block. Async callers run it on a
 //! blocking thread (the API does, with `spawn_blocking`).
 
+pub mod audit;
 mod caller;
 mod deliveries;
 mod disclosure;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deconflict_core::{KeyPolicy, Ovn, VolumeLimits};
 
+pub use audit::AuditSigner;
 pub use caller::{Caller, SCOPE_ADMIN, SCOPE_READ, SCOPE_WRITE};
 pub use deliveries::{MAX_ATTEMPTS, backoff};
 pub use disclosure::{CoarseVolume, ConflictView, Detail, DisclosurePolicy, EntityView, PairView};
@@ -80,6 +82,9 @@ pub struct ServiceConfig {
     pub delivery_lease: chrono::Duration,
     /// Settings of the F3548 DSS API.
     pub dss: dss::DssConfig,
+    /// The key that signs the audit log; with `None` no log is kept (tests that do not look at
+    /// it). See [`audit`].
+    pub audit: Option<Arc<AuditSigner>>,
 }
 
 impl Default for ServiceConfig {
@@ -91,6 +96,7 @@ impl Default for ServiceConfig {
             inbox_page: 500,
             delivery_lease: chrono::Duration::seconds(60),
             dss: dss::DssConfig::default(),
+            audit: None,
         }
     }
 }
