@@ -78,6 +78,8 @@ impl Modify for BearerJwt {
         crate::native::subscriptions::delete_subscription,
         crate::native::subscriptions::inbox,
         crate::native::subscriptions::ack,
+        crate::native::audit::audit_page,
+        crate::native::audit::audit_key,
         crate::healthz,
         crate::readyz,
         crate::metrics,
@@ -108,6 +110,8 @@ impl Modify for BearerJwt {
         (name = "subscriptions", description = "Standing requests to hear of every change in an \
             area and window."),
         (name = "inbox", description = "The notifications of the caller's subscriptions."),
+        (name = "audit", description = "The tamper-evident record of every change: hash-chained \
+            entries signed by the server's Ed25519 key, without geometry."),
         (name = "service", description = "Health, readiness, metrics and this documentation; \
             no token needed."),
     ),

@@ -34,6 +34,8 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/subscriptions/{id}"),
     ("GET", "/v1/inbox"),
     ("POST", "/v1/inbox/{id}/ack"),
+    ("GET", "/v1/audit"),
+    ("GET", "/v1/audit/key"),
 ];
 
 /// The routes outside `native::routes()` that the document also describes.
