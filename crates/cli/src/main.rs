@@ -191,7 +191,7 @@ struct DemoArgs {
     #[arg(long)]
     log_json: bool,
     /// Keep the airspace in this PostgreSQL-compatible database (migrated first) instead of the
-    /// data directory, which then holds only the development key.
+    /// data directory, which then holds only the development and audit keys.
     #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// Seconds a node's claim on a webhook delivery lasts (default 60).
