@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, Response};
-use deconflict_service::{RandomOvns, Service, ServiceConfig, SystemClock};
+use deconflict_service::{AuditSigner, RandomOvns, Service, ServiceConfig, SystemClock};
 use deconflict_store::Store;
 use deconflict_store::embedded::EmbeddedStore;
 use deconflict_store::postgres::testing::TempDatabase;
@@ -37,7 +37,13 @@ pub struct TestApp {
 fn state_over<S: Store>(store: S, key: &DevKey) -> AppState<S> {
     let service = Service::new(
         store,
-        ServiceConfig::default(),
+        // Every in-process test keeps an audit log, so that each exercises the auditing wrapper.
+        ServiceConfig {
+            audit: Some(Arc::new(AuditSigner::new(
+                deconflict_core::ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+            ))),
+            ..ServiceConfig::default()
+        },
         Arc::new(SystemClock),
         Arc::new(RandomOvns),
     );

@@ -86,6 +86,58 @@ enum Command {
     /// Write every live entity of a data directory as a GeoJSON FeatureCollection that `import`
     /// and `check` read back, offline (stop the server first).
     Export(ExportArgs),
+    /// Export or verify the audit log: every change, hash-chained and signed with the server's
+    /// Ed25519 key (`<data>/audit-key.pem`). See docs/audit.md.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Write the log as JSON lines: a header `{"public_key_pem": ...}`, then one entry per line,
+    /// offline (stop the server first on the embedded store).
+    Export(AuditExportArgs),
+    /// Check the chain and the signatures of a data directory's log (offline) or of an export.
+    ///
+    /// Prints `ok: N entries, head <hash>` and exits 0, or `broken at entry <seq>: <reason>` (and
+    /// the line, for a file) and exits 1. Verify with the key the operator published
+    /// (--public-key): an export's header, or a data directory's key file, is only as
+    /// trustworthy as whoever handed it over.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditExportArgs {
+    /// Data directory: its audit key, and the embedded store unless --store.
+    #[arg(long, value_name = "DIR", env = "DECONFLICT_DATA")]
+    data: PathBuf,
+    /// The PostgreSQL-compatible store holding the log.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct AuditVerifyArgs {
+    /// Data directory: its audit key, and the embedded store unless --store.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "file",
+        required_unless_present = "file"
+    )]
+    data: Option<PathBuf>,
+    /// The PostgreSQL-compatible store holding the log (with --data).
+    #[arg(long, value_name = "URL", requires = "data")]
+    store: Option<String>,
+    /// An export (`deconflict audit export`).
+    #[arg(long, value_name = "EXPORT")]
+    file: Option<PathBuf>,
+    /// The public key (SPKI PEM, as `GET /v1/audit/key` gives it; or the private key file).
+    #[arg(long, value_name = "PEM")]
+    public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +191,7 @@ struct DemoArgs {
     #[arg(long)]
     log_json: bool,
     /// Keep the airspace in this PostgreSQL-compatible database (migrated first) instead of the
-    /// data directory, which then holds only the development key.
+    /// data directory, which then holds only the development and audit keys.
     #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// Seconds a node's claim on a webhook delivery lasts (default 60).
@@ -451,5 +503,24 @@ fn main() -> anyhow::Result<()> {
         })
         .and_then(commands::exit),
         Command::Export(args) => commands::export::run(&args.data, args.out.as_deref()),
+        Command::Audit(AuditCommand::Export(args)) => commands::audit::export(
+            &commands::audit::Source {
+                data: &args.data,
+                store: args.store.as_deref(),
+            },
+            args.out.as_deref(),
+        ),
+        Command::Audit(AuditCommand::Verify(args)) => {
+            let src = args.data.as_deref().map(|data| commands::audit::Source {
+                data,
+                store: args.store.as_deref(),
+            });
+            commands::audit::verify(
+                src.as_ref(),
+                args.file.as_deref(),
+                args.public_key.as_deref(),
+            )
+            .and_then(commands::exit)
+        }
     }
 }

@@ -8,7 +8,9 @@ use anyhow::Context;
 use deconflict_api::auth::{AuthConfig, Verifier};
 use deconflict_api::request_metrics::{REQUEST_DURATION, REQUEST_DURATION_BUCKETS_S};
 use deconflict_api::{AppState, router};
-use deconflict_service::{DisclosurePolicy, RandomOvns, Service, ServiceConfig, SystemClock};
+use deconflict_service::{
+    AuditSigner, DisclosurePolicy, RandomOvns, Service, ServiceConfig, SystemClock,
+};
 use deconflict_store::Store;
 use deconflict_store::embedded::EmbeddedStore;
 use deconflict_store::postgres::{PostgresOptions, PostgresStore};
@@ -26,20 +28,41 @@ pub enum Opened {
 }
 
 /// Opens the store and builds the service over it.
+///
+/// The audit log's signing key is the data directory's `audit-key.pem` (made on first start),
+/// with either store; a store whose log another key signed is refused.
 pub fn open_service(config: &ServeConfig) -> anyhow::Result<Opened> {
+    let key = crate::commands::audit::load_or_create_key(&config.data)
+        .context("loading the audit signing key")?;
+    let signer = Arc::new(AuditSigner::new(key));
     if let Some(url) = &config.store {
         let store = PostgresStore::open(url, PostgresOptions::default())
             .context("opening the PostgreSQL store")?;
-        return Ok(Opened::Postgres(service_over(store, config)));
+        return Ok(Opened::Postgres(checked(service_over(
+            store, config, signer,
+        ))?));
     }
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("creating the data directory {}", config.data.display()))?;
     let store = EmbeddedStore::open(&config.data)
         .with_context(|| format!("opening the store in {}", config.data.display()))?;
-    Ok(Opened::Embedded(service_over(store, config)))
+    Ok(Opened::Embedded(checked(service_over(
+        store, config, signer,
+    ))?))
 }
 
-fn service_over<S: Store>(store: S, config: &ServeConfig) -> Arc<Service<S>> {
+fn checked<S: Store>(service: Arc<Service<S>>) -> anyhow::Result<Arc<Service<S>>> {
+    service
+        .check_audit_key()
+        .context("checking the audit signing key")?;
+    Ok(service)
+}
+
+fn service_over<S: Store>(
+    store: S,
+    config: &ServeConfig,
+    signer: Arc<AuditSigner>,
+) -> Arc<Service<S>> {
     let lease = chrono::Duration::from_std(config.delivery_lease)
         .unwrap_or_else(|_| chrono::Duration::seconds(60));
     Arc::new(Service::new(
@@ -58,6 +81,7 @@ fn service_over<S: Store>(store: S, config: &ServeConfig) -> Arc<Service<S>> {
                 max_subscriptions_per_area: config.dss_max_subscriptions_per_area,
                 ..deconflict_service::dss::DssConfig::default()
             },
+            audit: Some(signer),
             ..ServiceConfig::default()
         },
         Arc::new(SystemClock),

@@ -43,6 +43,7 @@
 
 mod airspace;
 mod altitude;
+pub mod audit;
 mod conflict;
 mod entity;
 mod error;
@@ -59,6 +60,7 @@ mod volume;
 
 pub use airspace::Airspace;
 pub use altitude::AltitudeBand;
+pub use audit::{AuditBreak, AuditEntry, AuditRecord, ChainVerifier, verify_chain};
 pub use conflict::{Conflict, ConflictReport, EntityRef, VolumePair};
 pub use entity::{
     DssAttributes, Entity, EntityId, EntityKind, Key, OperationState, Ovn, PartyId, ZoneKind,
@@ -74,5 +76,7 @@ pub use subscription::{
 pub use time::TimeWindow;
 pub use volume::{Volume4d, VolumeIntersection, check_volume_count};
 
+/// Re-exported so that callers name the same key types.
+pub use ed25519_dalek;
 /// Re-exported so that callers name the same geometry types.
 pub use geo;

@@ -512,7 +512,7 @@ impl<S: Store> Service<S> {
             .collect::<Result<Vec<_>, _>>()?
             .into();
         let ovn = self.ovns.next();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             if tx.entity(&req.id)?.is_some() || read(&*tx, req.id)?.is_some() {
                 return Err(ServiceError::AlreadyExists(format!("ceasefire {}", req.id)));
             }
@@ -591,7 +591,7 @@ impl<S: Store> Service<S> {
     ) -> Result<AgreementView, ServiceError> {
         caller.require(SCOPE_WRITE)?;
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let mut a = self.agreement_for_act(tx, caller, id)?;
             let at = effective_time(effective, &a, now, "effective_at")?;
             if a.status(now) != AgreementStatus::Proposed {
@@ -646,7 +646,7 @@ impl<S: Store> Service<S> {
             return Err(invalid("reason", "must be 1 to 2000 characters, not blank"));
         }
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(mut a) = read(&*tx, id)? else {
                 return Err(ServiceError::NotFound(format!("ceasefire {id}")));
             };

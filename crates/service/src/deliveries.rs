@@ -6,6 +6,7 @@ use chrono::Duration;
 use deconflict_store::{Attempt, Delivery, Store, StoreError};
 
 use crate::Service;
+use crate::audit::SYSTEM_ACTOR;
 use crate::error::ServiceError;
 
 /// Attempts before a delivery is given up (the inbox keeps the notification).
@@ -27,7 +28,7 @@ impl<S: Store> Service<S> {
     pub fn claim_due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, ServiceError> {
         let now = self.clock.now();
         let until = now + self.config.delivery_lease;
-        Ok(self.store.transact(&mut |tx| {
+        Ok(self.transact(SYSTEM_ACTOR, &mut |tx| {
             let due = tx.due_deliveries(now, limit)?;
             for d in &due {
                 tx.record_attempt(d.notification.id, Attempt::Claimed { until })?;
@@ -55,9 +56,9 @@ impl<S: Store> Service<S> {
             }
         };
         let id = delivery.notification.id;
-        Ok(self
-            .store
-            .transact(&mut |tx| tx.record_attempt(id, attempt.clone()))?)
+        Ok(self.transact(SYSTEM_ACTOR, &mut |tx| {
+            tx.record_attempt(id, attempt.clone())
+        })?)
     }
 }
 

@@ -166,7 +166,7 @@ impl<S: Store> Service<S> {
         let key: Key = req.key.iter().cloned().collect();
         let new_ovn = self.ovns.next();
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&req.id)?;
             managed_elsewhere(&*tx, current.as_ref())?;
             let intersecting = tx.entities_intersecting(&volumes)?;
@@ -256,7 +256,7 @@ impl<S: Store> Service<S> {
     ) -> Result<DeleteOutcome, ServiceError> {
         caller.require(SCOPE_WRITE)?;
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&id)?;
             managed_elsewhere(&*tx, current.as_ref())?;
             if let Err(r) = check_delete(current.as_ref(), &id, &ovn, &caller.party) {

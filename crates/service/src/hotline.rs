@@ -157,7 +157,7 @@ impl<S: Store> Service<S> {
     pub fn escalate_overdue(&self, limit: usize) -> Result<usize, ServiceError> {
         let now = self.clock.now();
         let period = self.config.ack_deadline;
-        Ok(self.store.transact(&mut |tx| {
+        Ok(self.transact("system", &mut |tx| {
             let due = due(&*tx, now, limit)?;
             for p in &due {
                 clear(tx, p.notification)?;

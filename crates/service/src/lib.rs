@@ -9,6 +9,7 @@
 //! The service is synchronous: the store's transactions block. Async callers run it on a
 //! blocking thread (the API does, with `spawn_blocking`).
 
+pub mod audit;
 mod caller;
 pub mod ceasefires;
 mod deliveries;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deconflict_core::{KeyPolicy, Ovn, VolumeLimits};
 
+pub use audit::AuditSigner;
 pub use caller::{Caller, SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE};
 pub use deliveries::{MAX_ATTEMPTS, backoff};
 pub use disclosure::{CoarseVolume, ConflictView, Detail, DisclosurePolicy, EntityView, PairView};
@@ -88,6 +90,9 @@ pub struct ServiceConfig {
     pub ack_deadline: chrono::Duration,
     /// Settings of violation reports (incident grouping).
     pub reports: reports::ReportConfig,
+    /// The key that signs the audit log; with `None` no log is kept (tests that do not look at
+    /// it). See [`audit`].
+    pub audit: Option<Arc<AuditSigner>>,
 }
 
 impl Default for ServiceConfig {
@@ -101,6 +106,7 @@ impl Default for ServiceConfig {
             dss: dss::DssConfig::default(),
             ack_deadline: chrono::Duration::hours(24),
             reports: reports::ReportConfig::default(),
+            audit: None,
         }
     }
 }

@@ -33,7 +33,7 @@ impl<S: Store> Service<S> {
                 ),
             ));
         }
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let full_disclosure_to = tx
                 .party(&id)?
                 .map(|p| p.full_disclosure_to)
@@ -67,7 +67,7 @@ impl<S: Store> Service<S> {
         to: BTreeSet<PartyId>,
     ) -> Result<Party, ServiceError> {
         caller.require(SCOPE_WRITE)?;
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(mut me) = tx.party(&caller.party)? else {
                 return Err(ServiceError::NotFound(format!("party {}", caller.party)));
             };

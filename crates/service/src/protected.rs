@@ -301,7 +301,7 @@ impl<S: Store> Service<S> {
         }
         let volumes: Arc<[Volume4d]> = req.shape.volumes(valid, &self.config.limits)?.into();
         let ovn = self.ovns.next();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let previous: Option<ProtectedNotice> = read(&*tx, PROTECTED_DOCUMENT, req.id)?;
             let current = tx.entity(&req.id)?;
             match (&previous, &current) {
@@ -479,7 +479,7 @@ impl<S: Store> Service<S> {
         let vols: Arc<[Volume4d]> = VolumeSpec::to_volumes(&volumes, &self.config.limits)?.into();
         let now = self.clock.now();
         let ovn = self.ovns.next();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&id)?;
             if let Some(c) = &current
                 && (c.owner != caller.party || c.kind != EntityKind::Zone(ZoneKind::Separation))

@@ -592,7 +592,7 @@ impl<S: Store> Service<S> {
         }
         let id = req.id.unwrap_or_else(Uuid::new_v4);
         let cfg = self.config.reports.clone();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             if read(&*tx, id)?.is_some() {
                 return Err(ServiceError::AlreadyExists(format!("report {id}")));
             }
@@ -770,7 +770,7 @@ impl<S: Store> Service<S> {
             return Err(invalid("reason", "must be 1 to 2000 characters, not blank"));
         }
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(mut r) = read(&*tx, id)? else {
                 return Err(ServiceError::NotFound(format!("report {id}")));
             };

@@ -92,7 +92,7 @@ impl<S: Store> Service<S> {
         let volumes: Arc<[Volume4d]> =
             VolumeSpec::to_volumes(&req.volumes, &self.config.limits)?.into();
         let what = || format!("subscription {}", req.id);
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.subscription(&req.id)?;
             let (version, index) = match (&current, req.expected_version) {
                 (Some(_), None) => return Err(ServiceError::AlreadyExists(what())),
@@ -169,7 +169,7 @@ impl<S: Store> Service<S> {
         version: u64,
     ) -> Result<SubscriptionView, ServiceError> {
         caller.require(SCOPE_WRITE)?;
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(s) = tx.subscription(&id)?.filter(|s| s.owner == caller.party) else {
                 return Err(ServiceError::NotFound(format!("subscription {id}")));
             };
@@ -202,7 +202,7 @@ impl<S: Store> Service<S> {
     pub fn acknowledge(&self, caller: &Caller, id: u64) -> Result<Notification, ServiceError> {
         caller.require(SCOPE_READ)?;
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             crate::hotline::acknowledge(tx, &caller.party, id, now)?
                 .ok_or_else(|| ServiceError::NotFound(format!("notification {id}")))
         })

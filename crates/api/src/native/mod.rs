@@ -5,6 +5,7 @@
 //! its path, the scopes it needs (the service checks them; see `deconflict_service::Caller`) and
 //! every status it can answer. `crate::openapi`'s tests check that every route below is there.
 
+pub(crate) mod audit;
 pub(crate) mod ceasefires;
 pub mod dto;
 pub(crate) mod entities;
@@ -29,6 +30,7 @@ use deconflict_store::Store;
 use uuid::Uuid;
 
 use crate::AppState;
+use audit::*;
 use ceasefires::*;
 use entities::*;
 use error::ApiError;
@@ -111,6 +113,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/v1/inbox/overdue", get(my_overdue::<S>))
         .route("/v1/acknowledgements/overdue", get(all_overdue::<S>))
         .route("/v1/inbox/{id}/ack", post(ack::<S>))
+        .route("/v1/audit", get(audit_page::<S>))
+        .route("/v1/audit/key", get(audit_key::<S>))
 }
 
 fn status(created: bool) -> StatusCode {

@@ -1,5 +1,5 @@
 //! OpenAPI schemas of the core types the native API carries as they are (`VolumeSpec`,
-//! `OperationState`, `ZoneKind`, `Notification`). `deconflict-core` knows nothing of OpenAPI, so
+//! `OperationState`, `ZoneKind`, `Notification`, `AuditEntry`). `deconflict-core` knows nothing of OpenAPI, so
 //! these documentation-only mirrors describe them here; the DTOs point at them with
 //! `#[schema(value_type = ...)]`. They are never built by the server: the tests below send the
 //! core types' own JSON through them, both ways, so a change in the core that they do not follow
@@ -219,6 +219,35 @@ pub struct NotificationSchema {
     acked_at: Option<DateTime<Utc>>,
 }
 
+/// An entry of the audit log (see `docs/audit.md`).
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+#[schema(as = AuditEntry)]
+pub struct AuditEntrySchema {
+    /// Its position, from 1.
+    seq: u64,
+    /// When the change was made.
+    at: DateTime<Utc>,
+    /// Who made it: a party id, or `system`.
+    actor: String,
+    /// What was done: `entity.put`, `entity.delete`, `subscription.put`, `subscription.delete`,
+    /// `party.put`, `notification`, `notification.ack`, `document.put` or `document.delete`.
+    action: String,
+    /// The id of what changed (`kind/id` for documents).
+    subject: String,
+    /// A small summary of the change: never geometry (`content_sha256` commits to the record
+    /// instead).
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+    /// Hex SHA-256 of the previous entry (64 zeros for entry 1).
+    prev_hash: String,
+    /// Hex SHA-256 of this entry's canonical form.
+    hash: String,
+    /// Base64 Ed25519 signature of the 32 bytes of `hash`, by the server's key.
+    signature: String,
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
@@ -344,5 +373,23 @@ mod tests {
                 acked_at: None,
             });
         }
+    }
+
+    #[test]
+    fn audit_entries_mirror_the_core() {
+        let key = deconflict_core::ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let entry = deconflict_core::AuditEntry::signed(
+            1,
+            when(6),
+            deconflict_core::AuditRecord {
+                actor: "north".into(),
+                action: "entity.put".into(),
+                subject: "x".into(),
+                detail: serde_json::json!({"version": 1}),
+            },
+            deconflict_core::audit::GENESIS_HASH.into(),
+            &key,
+        );
+        mirrors::<_, AuditEntrySchema>(&entry);
     }
 }

@@ -97,6 +97,8 @@ impl Modify for BearerJwt {
         crate::native::reports::get_report,
         crate::native::reports::review_report,
         crate::native::reports::report_tallies,
+        crate::native::audit::audit_page,
+        crate::native::audit::audit_key,
         crate::healthz,
         crate::readyz,
         crate::metrics,
@@ -131,6 +133,8 @@ impl Modify for BearerJwt {
             grouped by incident, reviewed, tallied. The service records claims; it takes no \
             side."),
         (name = "inbox", description = "The notifications of the caller's subscriptions."),
+        (name = "audit", description = "The tamper-evident record of every change: hash-chained \
+            entries signed by the server's Ed25519 key, without geometry."),
         (name = "service", description = "Health, readiness, metrics and this documentation; \
             no token needed."),
     ),

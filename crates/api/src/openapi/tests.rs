@@ -52,6 +52,8 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports/tallies"),
     ("GET", "/v1/reports/{id}"),
     ("POST", "/v1/reports/{id}/status"),
+    ("GET", "/v1/audit"),
+    ("GET", "/v1/audit/key"),
 ];
 
 /// The routes outside `native::routes()` that the document also describes.

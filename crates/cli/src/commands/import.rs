@@ -104,9 +104,16 @@ pub fn run(opts: &ImportOptions<'_>) -> anyhow::Result<u8> {
         writeln!(stdout, "{}", dry_run_summary(opts, &features, &tally))?;
         return Ok(EXIT_OK);
     }
+    // Imported entities are changes like any other: logged, signed with the directory's key.
+    let key = super::audit::load_or_create_key(opts.data).context("loading the audit key")?;
     let service = Service::new(
         store,
-        ServiceConfig::default(),
+        ServiceConfig {
+            audit: Some(std::sync::Arc::new(deconflict_service::AuditSigner::new(
+                key,
+            ))),
+            ..ServiceConfig::default()
+        },
         std::sync::Arc::new(SystemClock),
         std::sync::Arc::new(RandomOvns),
     );

@@ -1,7 +1,9 @@
 //! The offline commands on GeoJSON files and data directories: `check` (conflicts among the
 //! features of a file, no store), `import` (file every feature through the service) and `export`
-//! (every live entity as GeoJSON). The GeoJSON shape is documented in [`crate::geojson`].
+//! (every live entity as GeoJSON). The GeoJSON shape is documented in [`crate::geojson`]. `audit`
+//! exports and verifies the audit log.
 
+pub mod audit;
 pub mod check;
 pub mod export;
 pub mod import;

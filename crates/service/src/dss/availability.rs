@@ -120,7 +120,7 @@ impl<S: Store> Service<S> {
         require_any(caller, &AVAILABILITY_WRITE_SCOPES)?;
         check_uss(uss)?;
         let version = self.ovns.next().0;
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = read(&*tx, uss)?;
             if current.version != old_version {
                 return Err(DssError::Conflict(format!(
@@ -175,7 +175,7 @@ impl<S: Store> Service<S> {
             key: format!("documents/{REPORT_DOCUMENT}/{id}"),
             detail: e.to_string(),
         })?;
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             tx.put_document(REPORT_DOCUMENT, &id, body.clone())?;
             Ok::<_, DssError>(())
         })?;

@@ -59,7 +59,7 @@ impl<S: Store> Service<S> {
             )));
         }
         let new_ovn = self.ovns.next();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&id)?;
             if let Some(c) = &current
                 && (crate::ceasefires::is_agreement_zone(&*tx, c)?
@@ -161,7 +161,7 @@ impl<S: Store> Service<S> {
         require_any(caller, &CONSTRAINT_WRITE_SCOPES)?;
         check_v4("entity id", id.0)?;
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(old) = tx.entity(&id)?.filter(is_zone) else {
                 return Err(DssError::NotFound(format!("Constraint {id} not found")));
             };

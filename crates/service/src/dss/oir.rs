@@ -217,7 +217,7 @@ impl<S: Store> Service<S> {
         }
         let key: Key = req.key.iter().cloned().collect();
         let new_ovn = self.ovns.next();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&req.id)?;
             if let Some(c) = &current {
                 if c.owner != caller.party {
@@ -386,7 +386,7 @@ impl<S: Store> Service<S> {
         require_any(caller, &OIR_SCOPES)?;
         check_v4("entity id", id.0)?;
         let now = self.clock.now();
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(old) = tx.entity(&id)?.filter(is_operation) else {
                 return Err(DssError::NotFound(format!(
                     "OperationalIntent {id} not found"

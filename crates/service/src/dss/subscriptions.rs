@@ -121,7 +121,7 @@ impl<S: Store> Service<S> {
                 cfg.subscription_start_tolerance.num_seconds()
             )));
         }
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.subscription(&req.id)?;
             let (old_window, notification_index, version) = match (&current, &req.version) {
                 (Some(_), None) => {
@@ -298,7 +298,7 @@ impl<S: Store> Service<S> {
     ) -> Result<DssSubscriptionView, DssError> {
         require_any(caller, &SUBSCRIPTION_SCOPES)?;
         check_v4("subscription id", id.0)?;
-        self.store.transact(&mut |tx| {
+        self.transact(caller.party.as_str(), &mut |tx| {
             let Some(s) = tx.subscription(&id)? else {
                 return Err(DssError::NotFound(format!("Subscription {id} not found")));
             };
