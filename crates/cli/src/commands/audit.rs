@@ -97,6 +97,13 @@ pub struct Source<'a> {
 type Raw = (Vec<(String, Vec<u8>)>, Option<Head>);
 
 fn read_raw<S: Store>(store: &S) -> anyhow::Result<Raw> {
+    // The head first: entries appended after it (a PostgreSQL store in use) are left out, so
+    // that a running server does not make the log look broken; a log shorter than its head
+    // still does.
+    let head = store
+        .read(&mut |v| read_head(v))
+        .context("reading the audit head")?;
+    let last = head.as_ref().map(|h| entry_id(h.seq));
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     loop {
         let after = out.last().map(|(id, _)| id.clone());
@@ -108,11 +115,9 @@ fn read_raw<S: Store>(store: &S) -> anyhow::Result<Raw> {
         }
         out.extend(page);
     }
-    // Read after the entries: a head that names more entries than were read means the log is
-    // shorter than committed (the store must not be in use, as the embedded one cannot be).
-    let head = store
-        .read(&mut |v| read_head(v))
-        .context("reading the audit head")?;
+    if let Some(last) = &last {
+        out.retain(|(id, _)| id <= last);
+    }
     Ok((out, head))
 }
 
