@@ -305,7 +305,8 @@ fn another_party_never_sees_the_exact_footprint(backend: Backend) {
 
 fn a_subscriber_is_told_and_acknowledges(backend: Backend) {
     let place = Place::new(backend);
-    let s = Server::demo_at(&place);
+    // Parties only: the scenario's own notifications would fill the observer's inbox.
+    let s = Server::start(place.dir.path(), place.store(), &["--no-scenario"]);
     let observer = s.token("observer-mission");
     let sub = call(
         "PUT",
