@@ -23,6 +23,7 @@ use crate::Service;
 use crate::caller::{Caller, SCOPE_READ, SCOPE_WRITE};
 use crate::error::ServiceError;
 use crate::notify::{ChangeOf, fan_out};
+use crate::records;
 
 /// Document kind of agreements (id: the agreement id).
 pub const CEASEFIRE_DOCUMENT: &str = "ceasefire";
@@ -266,40 +267,18 @@ fn invalid(field: &str, why: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(ValidationError::new(field, Reason::Malformed(why.into())))
 }
 
-fn corrupt(id: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: format!("documents/{CEASEFIRE_DOCUMENT}/{id}"),
-        detail: e.to_string(),
-    }
-}
-
 /// The agreement stored under `id`, if any.
 pub(crate) fn read(view: &dyn View, id: EntityId) -> Result<Option<Agreement>, StoreError> {
-    let key = id.to_string();
-    view.document(CEASEFIRE_DOCUMENT, &key)?
-        .map(|b| serde_json::from_slice(&b).map_err(|e| corrupt(&key, e)))
-        .transpose()
+    records::get(view, CEASEFIRE_DOCUMENT, &id.to_string())
 }
 
 /// Every agreement, by id.
 pub(crate) fn all(view: &dyn View) -> Result<Vec<Agreement>, StoreError> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = view.documents(CEASEFIRE_DOCUMENT, after.as_deref(), 500)?;
-        let Some((last, _)) = page.last() else { break };
-        after = Some(last.clone());
-        for (id, body) in &page {
-            out.push(serde_json::from_slice::<Agreement>(body).map_err(|e| corrupt(id, e))?);
-        }
-    }
-    Ok(out)
+    records::all(view, CEASEFIRE_DOCUMENT)
 }
 
 fn write(tx: &mut dyn Tx, a: &Agreement) -> Result<(), StoreError> {
-    let key = a.id.to_string();
-    let body = serde_json::to_vec(a).map_err(|e| corrupt(&key, e))?;
-    tx.put_document(CEASEFIRE_DOCUMENT, &key, body)
+    records::put(tx, CEASEFIRE_DOCUMENT, &a.id.to_string(), a)
 }
 
 fn tell(
@@ -397,8 +376,7 @@ pub(crate) fn check_operation(
             "agreement": a.id, "operation": operation, "version": version, "party": party,
             "category": ex.category, "justification": ex.justification, "at": now,
         });
-        let body = serde_json::to_vec(&record).map_err(|e| corrupt(&key, e))?;
-        tx.put_document(EXEMPTION_DOCUMENT, &key, body)?;
+        records::put(tx, EXEMPTION_DOCUMENT, &key, &record)?;
         let others: Vec<PartyId> = a
             .signatories
             .iter()

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::Service;
 use crate::caller::{Caller, SCOPE_READ};
 use crate::error::ServiceError;
+use crate::records;
 
 /// Document kind of pending acknowledgements, by deadline.
 pub const PENDING: &str = "ack.pending";
@@ -53,24 +54,16 @@ fn index_key(notification: u64) -> String {
     format!("{notification:020}")
 }
 
-fn corrupt(kind: &str, id: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: format!("documents/{kind}/{id}"),
-        detail: e.to_string(),
-    }
-}
-
 fn put_pending(tx: &mut dyn Tx, p: &PendingAck) -> Result<(), StoreError> {
     let key = pending_key(p.deadline, p.notification);
-    let body = serde_json::to_vec(p).map_err(|e| corrupt(PENDING, &key, e))?;
-    tx.put_document(PENDING, &key, body)?;
+    records::put(tx, PENDING, &key, p)?;
     tx.put_document(PENDING_INDEX, &index_key(p.notification), key.into_bytes())
 }
 
 fn clear(tx: &mut dyn Tx, notification: u64) -> Result<(), StoreError> {
     let index = index_key(notification);
     if let Some(key) = tx.document(PENDING_INDEX, &index)? {
-        let key = String::from_utf8(key).map_err(|e| corrupt(PENDING_INDEX, &index, e))?;
+        let key = String::from_utf8(key).map_err(|e| records::corrupt(PENDING_INDEX, &index, e))?;
         tx.delete_document(PENDING, &key)?;
         tx.delete_document(PENDING_INDEX, &index)?;
     }
@@ -114,14 +107,14 @@ fn due(view: &dyn View, now: DateTime<Utc>, limit: usize) -> Result<Vec<PendingA
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     while out.len() < limit {
-        let page = view.documents(PENDING, after.as_deref(), 200)?;
+        let page = records::page::<PendingAck>(view, PENDING, after.as_deref(), 200)?;
         let Some((last, _)) = page.last() else { break };
         after = Some(last.clone());
-        for (key, body) in page {
+        for (key, p) in page {
             if key.as_str() > cutoff.as_str() || out.len() >= limit {
                 return Ok(out);
             }
-            out.push(serde_json::from_slice(&body).map_err(|e| corrupt(PENDING, &key, e))?);
+            out.push(p);
         }
     }
     Ok(out)
@@ -208,23 +201,8 @@ impl<S: Store> Service<S> {
     pub fn all_overdue(&self, caller: &Caller) -> Result<Vec<PendingAck>, ServiceError> {
         caller.require(SCOPE_READ)?;
         let now = self.clock.now();
-        let mut all = self.store.read(&mut |v| {
-            let mut out = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = v.documents(PENDING, after.as_deref(), 500)?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                for (key, body) in page {
-                    let p: PendingAck =
-                        serde_json::from_slice(&body).map_err(|e| corrupt(PENDING, &key, e))?;
-                    if p.is_overdue(now) {
-                        out.push(p);
-                    }
-                }
-            }
-            Ok(out)
-        })?;
+        let mut all: Vec<PendingAck> = self.store.read(&mut |v| records::all(v, PENDING))?;
+        all.retain(|p| p.is_overdue(now));
         all.sort_by_key(|p| (p.due_at, p.notification));
         Ok(all)
     }

@@ -21,6 +21,7 @@ pub mod hotline;
 mod notify;
 mod parties;
 pub mod protected;
+mod records;
 pub mod reports;
 mod subscriptions;
 

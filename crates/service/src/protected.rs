@@ -26,6 +26,7 @@ use crate::Service;
 use crate::caller::{Caller, SCOPE_READ, SCOPE_WRITE};
 use crate::error::ServiceError;
 use crate::notify::{ChangeOf, fan_out};
+use crate::records;
 
 /// Document kind of protected sites and movements (id: the notice's id).
 pub const PROTECTED_DOCUMENT: &str = "protected";
@@ -126,28 +127,16 @@ fn invalid(field: &str, why: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(ValidationError::new(field, Reason::Malformed(why.into())))
 }
 
-fn corrupt(kind: &str, id: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: format!("documents/{kind}/{id}"),
-        detail: e.to_string(),
-    }
-}
-
 fn read<T: serde::de::DeserializeOwned>(
     view: &dyn View,
     kind: &str,
     id: EntityId,
 ) -> Result<Option<T>, StoreError> {
-    let key = id.to_string();
-    view.document(kind, &key)?
-        .map(|b| serde_json::from_slice(&b).map_err(|e| corrupt(kind, &key, e)))
-        .transpose()
+    records::get(view, kind, &id.to_string())
 }
 
 fn write<T: Serialize>(tx: &mut dyn Tx, kind: &str, id: EntityId, v: &T) -> Result<(), StoreError> {
-    let key = id.to_string();
-    let body = serde_json::to_vec(v).map_err(|e| corrupt(kind, &key, e))?;
-    tx.put_document(kind, &key, body)
+    records::put(tx, kind, &id.to_string(), v)
 }
 
 /// Metres per degree of latitude, and of longitude at the equator (WGS84, mean).
@@ -437,22 +426,9 @@ impl<S: Store> Service<S> {
     /// [`ServiceError::MissingScope`], or the store's.
     pub fn list_protected(&self, caller: &Caller) -> Result<Vec<ProtectedNotice>, ServiceError> {
         caller.require(SCOPE_READ)?;
-        Ok(self.store.read(&mut |v| {
-            let mut out = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = v.documents(PROTECTED_DOCUMENT, after.as_deref(), 500)?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                for (key, body) in page {
-                    out.push(
-                        serde_json::from_slice(&body)
-                            .map_err(|e| corrupt(PROTECTED_DOCUMENT, &key, e))?,
-                    );
-                }
-            }
-            Ok(out)
-        })?)
+        Ok(self
+            .store
+            .read(&mut |v| records::all(v, PROTECTED_DOCUMENT))?)
     }
 
     /// Declares (or re-declares) a separation zone: where `group` is present, by the caller's
@@ -543,21 +519,8 @@ impl<S: Store> Service<S> {
     /// [`ServiceError::MissingScope`], or the store's.
     pub fn list_separations(&self, caller: &Caller) -> Result<Vec<SeparationClaim>, ServiceError> {
         caller.require(SCOPE_READ)?;
-        Ok(self.store.read(&mut |v| {
-            let mut out = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = v.documents(SEPARATION_DOCUMENT, after.as_deref(), 500)?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                for (key, body) in page {
-                    out.push(
-                        serde_json::from_slice(&body)
-                            .map_err(|e| corrupt(SEPARATION_DOCUMENT, &key, e))?,
-                    );
-                }
-            }
-            Ok(out)
-        })?)
+        Ok(self
+            .store
+            .read(&mut |v| records::all(v, SEPARATION_DOCUMENT))?)
     }
 }

@@ -25,6 +25,7 @@ use crate::Service;
 use crate::caller::{Caller, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE};
 use crate::ceasefires;
 use crate::error::ServiceError;
+use crate::records;
 
 /// Document kind of reports (id: the report's UUID).
 pub const REPORT_DOCUMENT: &str = "report";
@@ -342,45 +343,28 @@ fn invalid(field: impl Into<String>, why: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(ValidationError::new(field, Reason::Malformed(why.into())))
 }
 
-fn corrupt(id: &str, e: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: format!("documents/{REPORT_DOCUMENT}/{id}"),
-        detail: e.to_string(),
-    }
-}
-
 fn read(view: &dyn View, id: Uuid) -> Result<Option<Report>, StoreError> {
-    let key = id.to_string();
-    view.document(REPORT_DOCUMENT, &key)?
-        .map(|b| serde_json::from_slice(&b).map_err(|e| corrupt(&key, e)))
-        .transpose()
+    records::get(view, REPORT_DOCUMENT, &id.to_string())
 }
 
 fn write(tx: &mut dyn Tx, r: &Report) -> Result<(), StoreError> {
-    let key = r.id.to_string();
-    let body = serde_json::to_vec(r).map_err(|e| corrupt(&key, e))?;
-    tx.put_document(REPORT_DOCUMENT, &key, body)
+    records::put(tx, REPORT_DOCUMENT, &r.id.to_string(), r)
 }
 
 /// Reports with id after `after`, by id, one store page of at most `limit`.
 fn page(view: &dyn View, after: Option<Uuid>, limit: usize) -> Result<Vec<Report>, StoreError> {
     let after = after.map(|a| a.to_string());
-    view.documents(REPORT_DOCUMENT, after.as_deref(), limit)?
-        .iter()
-        .map(|(id, body)| serde_json::from_slice::<Report>(body).map_err(|e| corrupt(id, e)))
-        .collect()
+    Ok(
+        records::page(view, REPORT_DOCUMENT, after.as_deref(), limit)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect(),
+    )
 }
 
 /// Every report, by id.
 fn all(view: &dyn View) -> Result<Vec<Report>, StoreError> {
-    let mut out: Vec<Report> = Vec::new();
-    loop {
-        let next = page(view, out.last().map(|r| r.id), 500)?;
-        if next.is_empty() {
-            return Ok(out);
-        }
-        out.extend(next);
-    }
+    records::all(view, REPORT_DOCUMENT)
 }
 
 fn check_url(field: String, u: &str) -> Result<(), ServiceError> {
@@ -537,7 +521,7 @@ impl Report {
     fn footprint(&self) -> Result<Footprint, StoreError> {
         self.location
             .footprint(&VolumeLimits::stored())
-            .map_err(|e| corrupt(&self.id.to_string(), e))
+            .map_err(|e| records::corrupt(REPORT_DOCUMENT, &self.id.to_string(), e))
     }
 }
 

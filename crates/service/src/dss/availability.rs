@@ -10,6 +10,7 @@ use super::{
 };
 use crate::Service;
 use crate::caller::Caller;
+use crate::records;
 
 /// Document kind of availability records (id: the USS id).
 pub const AVAILABILITY_DOCUMENT: &str = "dss.uss_availability";
@@ -57,17 +58,7 @@ fn check_uss(uss: &str) -> Result<(), DssError> {
 
 /// The availability of `uss` as stored (Unknown, version `""`, when never set).
 pub(crate) fn read(view: &dyn View, uss: &str) -> Result<AvailabilityStatus, StoreError> {
-    let record = match view.document(AVAILABILITY_DOCUMENT, uss)? {
-        Some(bytes) => Some(
-            serde_json::from_slice::<AvailabilityRecord>(&bytes).map_err(|e| {
-                StoreError::Corrupt {
-                    key: format!("documents/{AVAILABILITY_DOCUMENT}/{uss}"),
-                    detail: e.to_string(),
-                }
-            })?,
-        ),
-        None => None,
-    };
+    let record: Option<AvailabilityRecord> = records::get(view, AVAILABILITY_DOCUMENT, uss)?;
     Ok(record.map_or_else(
         || AvailabilityStatus {
             uss: uss.to_owned(),
@@ -132,11 +123,7 @@ impl<S: Store> Service<S> {
                 availability,
                 version: version.clone(),
             };
-            let body = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt {
-                key: format!("documents/{AVAILABILITY_DOCUMENT}/{uss}"),
-                detail: e.to_string(),
-            })?;
-            tx.put_document(AVAILABILITY_DOCUMENT, uss, body)?;
+            records::put(tx, AVAILABILITY_DOCUMENT, uss, &record)?;
             Ok(AvailabilityStatus {
                 uss: uss.to_owned(),
                 availability,
@@ -171,10 +158,8 @@ impl<S: Store> Service<S> {
             received_at: self.clock.now(),
             report,
         };
-        let body = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt {
-            key: format!("documents/{REPORT_DOCUMENT}/{id}"),
-            detail: e.to_string(),
-        })?;
+        let body =
+            serde_json::to_vec(&record).map_err(|e| records::corrupt(REPORT_DOCUMENT, &id, e))?;
         self.transact(caller.party.as_str(), &mut |tx| {
             tx.put_document(REPORT_DOCUMENT, &id, body.clone())?;
             Ok::<_, DssError>(())
