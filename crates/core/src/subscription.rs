@@ -159,6 +159,32 @@ pub enum Event {
         /// The agreements in force at its place and time.
         agreements: Vec<EntityId>,
     },
+    /// A party withdrew from the service: its operations live or planned after `at` were
+    /// ended, its subscriptions stopped; its zones, protected sites and signatures stay on
+    /// record. Acknowledge it.
+    PartyWithdrew {
+        /// The party that withdrew.
+        party: PartyId,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who recorded it (the party itself, or an administrator).
+        by: PartyId,
+        /// Its statement, if any.
+        statement: Option<String>,
+        /// Its operations ended by the withdrawal.
+        ended_operations: Vec<EntityId>,
+        /// The agreements it signed that are not closed: they stay on record, unchanged.
+        agreements: Vec<EntityId>,
+    },
+    /// A party that had withdrawn rejoined the service: it may write again.
+    PartyRejoined {
+        /// The party.
+        party: PartyId,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who recorded it (the party itself, or an administrator).
+        by: PartyId,
+    },
 }
 
 /// A notification to be recorded: the store gives it an id and a time.

@@ -446,9 +446,31 @@ fn append(
 }
 
 impl<S: Store> Service<S> {
-    /// Runs `f` in a store transaction; when auditing, records each write `f` makes and, if `f`
+    /// Runs `f` in a store transaction on behalf of the party `actor`; refuses it
+    /// ([`crate::withdrawal::Withdrawn`]) while that party has withdrawn from the service — the
+    /// check reads its standing inside the same transaction, so a write cannot slip past a
+    /// concurrent withdrawal. When auditing, records each write `f` makes and, if `f`
     /// succeeds, appends their entries by `actor` in the same transaction.
     pub(crate) fn transact<T, E>(&self, actor: &str, f: &mut TxFn<'_, T, E>) -> Result<T, E>
+    where
+        T: Send,
+        E: From<StoreError> + From<crate::withdrawal::Withdrawn> + Send,
+    {
+        self.transact_unchecked(actor, &mut |tx: &mut dyn Tx| {
+            if let Some(w) = crate::withdrawal::check_actor(&*tx, actor)? {
+                return Err(E::from(w));
+            }
+            f(tx)
+        })
+    }
+
+    /// [`Self::transact`] without the withdrawal check: for the service's own bookkeeping
+    /// ([`SYSTEM_ACTOR`]) and for withdrawing and rejoining themselves.
+    pub(crate) fn transact_unchecked<T, E>(
+        &self,
+        actor: &str,
+        f: &mut TxFn<'_, T, E>,
+    ) -> Result<T, E>
     where
         T: Send,
         E: From<StoreError> + Send,

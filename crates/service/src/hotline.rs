@@ -150,37 +150,39 @@ impl<S: Store> Service<S> {
     pub fn escalate_overdue(&self, limit: usize) -> Result<usize, ServiceError> {
         let now = self.clock.now();
         let period = self.config.ack_deadline;
-        Ok(self.transact("system", &mut |tx| {
-            let due = due(&*tx, now, limit)?;
-            for p in &due {
-                clear(tx, p.notification)?;
-                let escalation = p.escalations + 1;
-                tx.notify(
-                    NewNotification {
-                        recipient: p.recipient.clone(),
-                        event: Event::AcknowledgementOverdue {
-                            notification: p.notification,
-                            deadline: p.due_at,
-                            escalation,
+        Ok(
+            self.transact_unchecked(crate::audit::SYSTEM_ACTOR, &mut |tx| {
+                let due = due(&*tx, now, limit)?;
+                for p in &due {
+                    clear(tx, p.notification)?;
+                    let escalation = p.escalations + 1;
+                    tx.notify(
+                        NewNotification {
+                            recipient: p.recipient.clone(),
+                            event: Event::AcknowledgementOverdue {
+                                notification: p.notification,
+                                deadline: p.due_at,
+                                escalation,
+                            },
+                            requires_ack: false,
+                            callback_url: None,
                         },
-                        requires_ack: false,
-                        callback_url: None,
-                    },
-                    now,
-                )?;
-                put_pending(
-                    tx,
-                    &PendingAck {
-                        notification: p.notification,
-                        recipient: p.recipient.clone(),
-                        due_at: p.due_at,
-                        deadline: now + period,
-                        escalations: escalation,
-                    },
-                )?;
-            }
-            Ok::<_, StoreError>(due.len())
-        })?)
+                        now,
+                    )?;
+                    put_pending(
+                        tx,
+                        &PendingAck {
+                            notification: p.notification,
+                            recipient: p.recipient.clone(),
+                            due_at: p.due_at,
+                            deadline: now + period,
+                            escalations: escalation,
+                        },
+                    )?;
+                }
+                Ok::<_, StoreError>(due.len())
+            })?,
+        )
     }
 
     /// The caller's acknowledgements overdue now, by first deadline.

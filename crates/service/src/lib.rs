@@ -24,6 +24,7 @@ pub mod protected;
 mod records;
 pub mod reports;
 mod subscriptions;
+pub mod withdrawal;
 
 use std::sync::Arc;
 

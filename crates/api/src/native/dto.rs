@@ -432,6 +432,14 @@ pub struct PartyJson {
     name: String,
     /// Parties that see its operations in full.
     full_disclosure_to: Vec<String>,
+    /// `active`, or `withdrawn` from the service (reads only; see `withdrawal`).
+    status: &'static str,
+    /// The withdrawal in effect, when `withdrawn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawal: Option<super::withdrawal::WithdrawalJson>,
+    /// Earlier withdrawals, each with its rejoining, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    past_withdrawals: Vec<super::withdrawal::WithdrawalJson>,
 }
 
 impl From<&Party> for PartyJson {
@@ -444,6 +452,21 @@ impl From<&Party> for PartyJson {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            status: "active",
+            withdrawal: None,
+            past_withdrawals: Vec::new(),
+        }
+    }
+}
+
+impl From<&deconflict_service::withdrawal::PartyRecord> for PartyJson {
+    fn from(r: &deconflict_service::withdrawal::PartyRecord) -> Self {
+        let w = r.standing.withdrawn.as_ref();
+        Self {
+            status: if w.is_some() { "withdrawn" } else { "active" },
+            withdrawal: w.map(Into::into),
+            past_withdrawals: r.standing.history.iter().map(Into::into).collect(),
+            ..Self::from(&r.party)
         }
     }
 }

@@ -16,6 +16,7 @@ pub(crate) mod reports;
 pub mod responses;
 pub mod schema;
 pub(crate) mod subscriptions;
+pub(crate) mod withdrawal;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ use parties::*;
 use protected::*;
 use reports::*;
 use subscriptions::*;
+use withdrawal::*;
 
 /// Runs a use case on a blocking thread (the store blocks on disk).
 async fn run<S: Store, T: Send + 'static>(
@@ -78,7 +80,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/v1/zones/{id}/conflicts", get(zone_conflicts::<S>))
         .route("/v1/zones/query", post(query_zones::<S>))
         .route("/v1/parties", get(list_parties::<S>))
-        .route("/v1/parties/{id}", put(put_party::<S>))
+        .route("/v1/parties/{id}", put(put_party::<S>).get(get_party::<S>))
+        .route("/v1/parties/{id}/withdraw", post(withdraw_party::<S>))
+        .route("/v1/parties/{id}/rejoin", post(rejoin_party::<S>))
         .route("/v1/parties/{id}/disclosure", put(put_disclosure::<S>))
         .route("/v1/subscriptions", get(list_subscriptions::<S>))
         .route(

@@ -15,7 +15,7 @@ use super::responses::{
 use super::run;
 use crate::{AppState, Authenticated};
 
-fn party_id(p: Result<Path<String>, PathRejection>) -> Result<PartyId, ApiError> {
+pub(super) fn party_id(p: Result<Path<String>, PathRejection>) -> Result<PartyId, ApiError> {
     let Path(raw) = p?;
     PartyId::new(raw).map_err(|e| ApiError::Service(ServiceError::Invalid(e)))
 }
@@ -38,7 +38,7 @@ pub(crate) async fn list_parties<S: Store>(
     State(state): State<AppState<S>>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<PartiesJson>, ApiError> {
-    let ps = run(&state.service, move |s| s.parties(&caller)).await?;
+    let ps = run(&state.service, move |s| s.party_records(&caller)).await?;
     Ok(Json(PartiesJson {
         parties: ps.iter().map(Into::into).collect(),
     }))
@@ -75,7 +75,11 @@ pub(crate) async fn put_party<S: Store>(
 ) -> Result<Json<PartyJson>, ApiError> {
     let id = party_id(path)?;
     let Json(b) = body?;
-    let p = run(&state.service, move |s| s.put_party(&caller, id, b.name)).await?;
+    let p = run(&state.service, move |s| {
+        let p = s.put_party(&caller, id, b.name)?;
+        s.party_record(&caller, &p.id)
+    })
+    .await?;
     Ok(Json(PartyJson::from(&p)))
 }
 

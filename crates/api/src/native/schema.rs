@@ -195,6 +195,32 @@ pub enum EventSchema {
         /// The agreements in force at its place and time.
         agreements: Vec<String>,
     },
+    /// A party withdrew from the service: its operations live or planned were ended, its
+    /// subscriptions stopped; its zones, protected sites and signatures stay on record.
+    PartyWithdrew {
+        /// The party.
+        party: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who recorded it (the party, or an administrator).
+        by: String,
+        /// Its statement, if any.
+        #[schema(required = true)]
+        statement: Option<String>,
+        /// Its operations ended by the withdrawal.
+        ended_operations: Vec<String>,
+        /// Ceasefire agreements it signed that are not closed (kept, unchanged).
+        agreements: Vec<String>,
+    },
+    /// A party that had withdrawn rejoined: it may write again.
+    PartyRejoined {
+        /// The party.
+        party: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// Who recorded it.
+        by: String,
+    },
 }
 
 /// A notification in an inbox, also the body POSTed to a subscription's `callback_url` (with an
@@ -362,6 +388,19 @@ mod tests {
                 alleged_party: party.clone(),
                 reporter: PartyId::new("observer-mission").expect("a party id"),
                 agreements: vec![EntityId(uuid::Uuid::nil())],
+            },
+            Event::PartyWithdrew {
+                party: party.clone(),
+                at: when(5),
+                by: PartyId::new("demo-admin").expect("a party id"),
+                statement: Some("we leave".into()),
+                ended_operations: vec![EntityId(uuid::Uuid::max())],
+                agreements: vec![EntityId(uuid::Uuid::nil())],
+            },
+            Event::PartyRejoined {
+                party: party.clone(),
+                at: when(6),
+                by: party.clone(),
             },
         ] {
             mirrors::<_, NotificationSchema>(&Notification {

@@ -341,3 +341,78 @@ pub fn assert_one_winner(statuses: &[u16], round: i64) {
     let refused = statuses.iter().filter(|s| **s == 409).count();
     assert_eq!((won, refused), (1, 15), "round {round}: {statuses:?}");
 }
+
+/// One request with a raw body of `content_type`.
+pub fn call_typed(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> Answer {
+    let agent = agent();
+    let mut r = match method {
+        "PUT" => agent.put(url),
+        _ => agent.post(url),
+    }
+    .header("Content-Type", content_type);
+    if let Some(t) = token {
+        r = r.header("Authorization", format!("Bearer {t}"));
+    }
+    let mut resp = r.send(body).expect("the server answers");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(512 * 1024 * 1024)
+        .read_to_string()
+        .unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+        text,
+    }
+}
+
+/// Every audit entry, in order.
+pub fn audit_entries(base: &str, token: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let a = call(
+            "GET",
+            &format!("{base}/v1/audit?after={after}&limit=1000"),
+            Some(token),
+            None,
+        );
+        assert_eq!(a.status, 200, "{}", a.text);
+        let entries = a.body["entries"].as_array().cloned().unwrap_or_default();
+        out.extend(entries);
+        match a.body["next_after"].as_u64() {
+            Some(n) => after = n,
+            None => return out,
+        }
+    }
+}
+
+/// Declares each named `fn(Backend)` as a test on the embedded store (`embedded::NAME`) and on
+/// PostgreSQL (`postgres::NAME`). Use with `#[macro_use] mod common;`.
+#[allow(unused_macros, reason = "each test binary uses part of the harness")]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
+        }
+    };
+}
