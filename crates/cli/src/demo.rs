@@ -16,7 +16,7 @@ use deconflict_core::{
     EntityId, EntityKind, FootprintSpec, OperationState, PartyId, SubscriptionId, VolumeSpec,
 };
 use deconflict_service::ceasefires::{ClosedHow, Exemption, ProposeCeasefire};
-use deconflict_service::protected::{ProtectedShape, PutProtected};
+use deconflict_service::protected::{ProtectedShape, PutProtected, SiteDisclosure};
 use deconflict_service::reports::{FileReport, Location, Source, SourceKind};
 use deconflict_service::{
     Caller, PutEntity, PutSubscription, SCOPE_ADMIN, SCOPE_READ, SCOPE_REVIEW, SCOPE_WRITE,
@@ -121,6 +121,8 @@ pub fn seed<S: Store>(
         },
         valid_from: Some(now - hour * 24),
         valid_until: Some(now + hour * 24 * 30),
+        disclosure: SiteDisclosure::Full,
+        on_conflict: None,
     };
     service.put_protected(
         &relief,
@@ -143,6 +145,28 @@ pub fn seed<S: Store>(
             },
             valid_from: None,
             valid_until: None,
+            disclosure: SiteDisclosure::Full,
+            on_conflict: None,
+        },
+    )?;
+    // A field clinic notified conflict-only: the other parties learn that a clinic of the
+    // agency's exists (and their own operations' conflicts with it), never where it is.
+    service.put_protected(
+        &relief,
+        PutProtected {
+            id: id(10),
+            name: "Field clinic".to_owned(),
+            category: "clinic".to_owned(),
+            shape: ProtectedShape::Site {
+                footprint: FootprintSpec::Circle {
+                    center: [36.95, 35.80],
+                    radius_m: 600.0,
+                },
+            },
+            valid_from: None,
+            valid_until: None,
+            disclosure: SiteDisclosure::ConflictOnly,
+            on_conflict: None,
         },
     )?;
 

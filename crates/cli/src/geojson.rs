@@ -419,6 +419,7 @@ fn zone_kind_name(kind: ZoneKind) -> &'static str {
         ZoneKind::Protected => "protected",
         ZoneKind::Ceasefire => "ceasefire",
         ZoneKind::Separation => "separation",
+        ZoneKind::Confidential => "confidential",
     }
 }
 

@@ -126,6 +126,9 @@ pub enum ZoneKind {
     Ceasefire,
     /// An area where a party declares a named group present.
     Separation,
+    /// A protected site or movement notified `conflict-only`: only the service and its notifier
+    /// know its geometry; other parties learn only of their own operations' conflicts with it.
+    Confidential,
 }
 
 /// What an entity is.

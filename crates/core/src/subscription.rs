@@ -83,6 +83,10 @@ pub enum Change {
     Deleted,
 }
 
+fn full_disclosure() -> String {
+    "full".to_owned()
+}
+
 /// What a notification says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -127,14 +131,66 @@ pub enum Event {
     ProtectedSiteNotified {
         /// The site or movement (also its zone's id).
         site: EntityId,
-        /// Its name.
-        name: String,
+        /// Its name (withheld — absent — when it is notified `conflict-only`: the recipient
+        /// learns that it exists and its category, not where it is or what it is called).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         /// Its category (hospital, school, convoy, ...).
         category: String,
         /// Who notified it.
         notifier: PartyId,
         /// Its version.
         version: u64,
+        /// `full` or `conflict-only` (absent in records older than the choice: `full`).
+        #[serde(default = "full_disclosure")]
+        disclosure: String,
+        /// The end of its validity: it must be reconfirmed by then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<DateTime<Utc>>,
+    },
+    /// A protected site or movement of the recipient's lapses soon: reconfirm it
+    /// (`POST /v1/protected-sites/{site}/reconfirm`) or it stops protecting after the grace period.
+    ReconfirmationDue {
+        /// The site or movement.
+        site: EntityId,
+        /// When its validity ends.
+        valid_until: DateTime<Utc>,
+    },
+    /// A protected site or movement was not reconfirmed: its validity has ended and it stops
+    /// protecting at `protection_ends`, unless its notifier reconfirms it before.
+    ProtectedSiteLapsing {
+        /// The site or movement.
+        site: EntityId,
+        /// Its category.
+        category: String,
+        /// Who notified it.
+        notifier: PartyId,
+        /// When its validity ended.
+        valid_until: DateTime<Utc>,
+        /// When it stops protecting (the end of the grace period).
+        protection_ends: DateTime<Utc>,
+    },
+    /// A protected site or movement was reconfirmed by its notifier: it protects until
+    /// `valid_until`.
+    ProtectedSiteReconfirmed {
+        /// The site or movement.
+        site: EntityId,
+        /// Its category.
+        category: String,
+        /// Who notified it.
+        notifier: PartyId,
+        /// The new end of its validity.
+        valid_until: DateTime<Utc>,
+    },
+    /// Another party checked operations near the recipient's `conflict-only` site more often
+    /// than the probing limit allows: its further checks there are refused for the period.
+    ProbingDetected {
+        /// The site.
+        site: EntityId,
+        /// The party that probed.
+        party: PartyId,
+        /// Checks near the site in the current period, the refused one included.
+        checks: u32,
     },
     /// A notification the recipient had to acknowledge is overdue: acknowledge it (or this).
     AcknowledgementOverdue {

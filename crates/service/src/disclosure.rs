@@ -13,7 +13,8 @@
 use chrono::{DateTime, Utc};
 use deconflict_core::geo::{MultiPolygon, Polygon};
 use deconflict_core::{
-    Conflict, Entity, EntityId, EntityKind, Ovn, Party, PartyId, VolumePair, VolumeSpec,
+    Conflict, Entity, EntityId, EntityKind, Ovn, Party, PartyId, Volume4d, VolumePair, VolumeSpec,
+    ZoneKind,
 };
 use h3o::Resolution;
 use h3o::geom::{ContainmentMode, TilerBuilder};
@@ -42,6 +43,12 @@ pub enum Detail {
     Full(Vec<VolumeSpec>),
     /// Times, altitudes and covering cells only.
     Coarse(Vec<CoarseVolume>),
+    /// No geometry at all: a protected site or movement notified `conflict-only` (kind
+    /// `confidential`), seen by another party only where its own operation meets it.
+    Withheld {
+        /// The site's category (hospital, school, ...).
+        category: String,
+    },
 }
 
 /// An entity as one party may see it.
@@ -118,13 +125,79 @@ impl DisclosurePolicy {
     /// Whether `viewer` sees `entity` in full; `owner` is the owning party's record, if any.
     pub fn sees_in_full(&self, viewer: &PartyId, entity: &Entity, owner: Option<&Party>) -> bool {
         viewer == &entity.owner
-            || matches!(entity.kind, EntityKind::Zone(_))
-            || owner.is_some_and(|p| p.full_disclosure_to.contains(viewer))
+            || matches!(entity.kind, EntityKind::Zone(k) if k != ZoneKind::Confidential)
+            || (matches!(entity.kind, EntityKind::Operation { .. })
+                && owner.is_some_and(|p| p.full_disclosure_to.contains(viewer)))
+    }
+
+    /// Whether `viewer` may know that `entity` exists where it is: every entity but another
+    /// party's `confidential` zone. Lists, queries, subscriptions and the F3548 API leave out
+    /// what this refuses; conflicts show it through [`Self::withheld_conflict`] only.
+    pub fn may_locate(viewer: &PartyId, entity: &Entity) -> bool {
+        viewer == &entity.owner || entity.kind != EntityKind::Zone(ZoneKind::Confidential)
+    }
+
+    /// A conflict of the viewer's volumes `own` with another party's `confidential` zone: the
+    /// zone's id, owner, kind, OVN (to name it in a key, where its policy allows) and category;
+    /// each pair's window, band and footprint are those of the viewer's **own** volume, never
+    /// the site's (nor their intersection, whose edges would trace the site's).
+    pub fn withheld_conflict(
+        &self,
+        c: &Conflict,
+        other: &Entity,
+        category: &str,
+        own: &[Volume4d],
+    ) -> ConflictView {
+        let mut pairs: Vec<PairView> = Vec::new();
+        for p in &c.pairs {
+            if pairs.iter().any(|q| q.own_volume == p.own_volume) {
+                continue;
+            }
+            let Some(v) = own.get(p.own_volume) else {
+                continue;
+            };
+            pairs.push(PairView {
+                own_volume: p.own_volume,
+                other_volume: 0,
+                time_start: v.time().start(),
+                time_end: v.time().end(),
+                altitude_lower_m: v.altitude().lower_m(),
+                altitude_upper_m: v.altitude().upper_m(),
+                footprint: vec![
+                    v.footprint()
+                        .planar()
+                        .exterior()
+                        .0
+                        .iter()
+                        .map(|c| [c.x, c.y])
+                        .collect(),
+                ],
+            });
+        }
+        ConflictView {
+            with: EntityView {
+                id: other.id,
+                owner: other.owner.clone(),
+                kind: other.kind,
+                ovn: other.ovn.clone(),
+                version: other.version,
+                detail: Detail::Withheld {
+                    category: category.to_owned(),
+                },
+            },
+            pairs,
+        }
     }
 
     /// The view of `entity` given to `viewer`.
     pub fn view(&self, viewer: &PartyId, entity: &Entity, owner: Option<&Party>) -> EntityView {
-        let detail = if self.sees_in_full(viewer, entity, owner) {
+        let detail = if !Self::may_locate(viewer, entity) {
+            // Callers leave such entities out or use `withheld_conflict`; this is the safe
+            // answer should one not.
+            Detail::Withheld {
+                category: String::new(),
+            }
+        } else if self.sees_in_full(viewer, entity, owner) {
             Detail::Full(entity.volumes.iter().map(VolumeSpec::from).collect())
         } else {
             Detail::Coarse(

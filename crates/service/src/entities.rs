@@ -7,7 +7,7 @@ use std::sync::Arc;
 use deconflict_core::rules::{apply_write, check_delete, check_write};
 use deconflict_core::{
     Change, Conflict, Entity, EntityId, EntityKind, Key, Ovn, Party, PartyId, Volume4d, VolumeSpec,
-    WriteRefusal, WriteRequest,
+    WriteRefusal, WriteRequest, ZoneKind,
 };
 use deconflict_store::{Store, StoreError, View};
 
@@ -16,6 +16,7 @@ use crate::caller::{Caller, SCOPE_READ, SCOPE_WRITE};
 use crate::disclosure::{ConflictView, DisclosurePolicy, EntityView};
 use crate::error::ServiceError;
 use crate::notify::{ChangeOf, Notified, fan_out};
+use crate::protected::OnConflict;
 
 /// A request to file (`expected_ovn: None`) or change an operation or zone.
 #[derive(Debug, Clone)]
@@ -55,12 +56,54 @@ pub struct DeleteOutcome {
     pub notified: Vec<Notified>,
 }
 
+/// Other parties' `conflict-only` sites among `entities`: their category and policy.
+pub(crate) type Withheld = BTreeMap<EntityId, (String, OnConflict)>;
+
+/// The categories and policies of the `conflict-only` sites among `entities` that `viewer` may
+/// not locate.
+pub(crate) fn withheld(
+    view: &dyn View,
+    viewer: &PartyId,
+    entities: &[Entity],
+) -> Result<Withheld, StoreError> {
+    let mut out = BTreeMap::new();
+    for e in entities {
+        if !DisclosurePolicy::may_locate(viewer, e) {
+            let found = crate::protected::withheld_category(view, e.id)?;
+            out.insert(
+                e.id,
+                found.unwrap_or_else(|| (String::from("protected"), OnConflict::Refuse)),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A conflict of the viewer's `own` volumes with `other`, as the viewer may see it.
+pub(crate) fn conflict_view(
+    disclosure: &DisclosurePolicy,
+    viewer: &PartyId,
+    c: &Conflict,
+    other: &Entity,
+    parties: &BTreeMap<PartyId, Party>,
+    withheld: &Withheld,
+    own: &[Volume4d],
+) -> ConflictView {
+    match withheld.get(&other.id) {
+        Some((category, _)) => disclosure.withheld_conflict(c, other, category, own),
+        None => disclosure.conflict(viewer, c, other, parties.get(&other.owner)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn refusal(
     r: WriteRefusal,
     disclosure: &DisclosurePolicy,
     caller: &PartyId,
     parties: &BTreeMap<PartyId, Party>,
     intersecting: &[Entity],
+    withheld: &Withheld,
+    own: &[Volume4d],
 ) -> ServiceError {
     match r {
         WriteRefusal::AlreadyExists(id) => ServiceError::AlreadyExists(format!("entity {id}")),
@@ -78,7 +121,9 @@ fn refusal(
                 .iter()
                 .filter_map(|c| {
                     let other = intersecting.iter().find(|e| e.id == c.with.id)?;
-                    Some(disclosure.conflict(caller, c, other, parties.get(&other.owner)))
+                    Some(conflict_view(
+                        disclosure, caller, c, other, parties, withheld, own,
+                    ))
                 })
                 .collect(),
         ),
@@ -108,6 +153,50 @@ fn managed_elsewhere(view: &dyn View, current: Option<&Entity>) -> Result<(), Se
     Ok(())
 }
 
+/// Refuses an operation of `caller` that meets protected sites or movements whose policy is
+/// `refuse` (other parties' only), listing them as the caller may see them.
+pub(crate) fn refuse_protected(
+    view: &dyn View,
+    disclosure: &DisclosurePolicy,
+    caller: &PartyId,
+    volumes: &[Volume4d],
+    intersecting: &[Entity],
+    hidden: &Withheld,
+) -> Result<(), ServiceError> {
+    let mut refused = Vec::new();
+    for e in intersecting {
+        if &e.owner == caller
+            || !matches!(
+                e.kind,
+                EntityKind::Zone(ZoneKind::Protected | ZoneKind::Confidential)
+            )
+        {
+            continue;
+        }
+        let policy = match hidden.get(&e.id) {
+            Some((_, p)) => *p,
+            None => match crate::protected::notice_of(view, e.id)? {
+                Some(n) => n.on_conflict,
+                None => continue,
+            },
+        };
+        if policy != OnConflict::Refuse {
+            continue;
+        }
+        if let Some(c) = Conflict::between(volumes, e) {
+            let parties = owners(view, std::slice::from_ref(e))?;
+            refused.push(conflict_view(
+                disclosure, caller, &c, e, &parties, hidden, volumes,
+            ));
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::ProtectedSiteConflict(refused))
+    }
+}
+
 /// The owners' party records of `entities`, for disclosure grants.
 fn owners(view: &dyn View, entities: &[Entity]) -> Result<BTreeMap<PartyId, Party>, StoreError> {
     let mut out = BTreeMap::new();
@@ -129,17 +218,22 @@ impl<S: Store> Service<S> {
         exclude: EntityId,
         intersecting: &[Entity],
         parties: &BTreeMap<PartyId, Party>,
+        withheld: &Withheld,
     ) -> Vec<ConflictView> {
         intersecting
             .iter()
             .filter(|e| e.id != exclude)
             .filter_map(|e| {
                 let c = Conflict::between(volumes, e)?;
-                Some(
-                    self.config
-                        .disclosure
-                        .conflict(viewer, &c, e, parties.get(&e.owner)),
-                )
+                Some(conflict_view(
+                    &self.config.disclosure,
+                    viewer,
+                    &c,
+                    e,
+                    parties,
+                    withheld,
+                    volumes,
+                ))
             })
             .collect()
     }
@@ -158,18 +252,32 @@ impl<S: Store> Service<S> {
         req: PutEntity,
     ) -> Result<WriteOutcome, ServiceError> {
         caller.require(SCOPE_WRITE)?;
+        if req.kind == EntityKind::Zone(ZoneKind::Confidential) {
+            return Err(ServiceError::Forbidden(
+                "a zone of kind confidential is a protected site notified conflict-only: file it \
+                 through /v1/protected-sites with \"disclosure\": \"conflict-only\""
+                    .into(),
+            ));
+        }
         if let Some(ex) = &req.exemption {
             crate::ceasefires::check_exemption(ex)?;
         }
         let volumes: Arc<[Volume4d]> =
             VolumeSpec::to_volumes(&req.volumes, &self.config.limits)?.into();
         let key: Key = req.key.iter().cloned().collect();
+        if matches!(req.kind, EntityKind::Operation { .. }) {
+            self.check_probing(caller, &volumes)?;
+        }
         let new_ovn = self.ovns.next();
         let now = self.clock.now();
         self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&req.id)?;
             managed_elsewhere(&*tx, current.as_ref())?;
             let intersecting = tx.entities_intersecting(&volumes)?;
+            let hidden = withheld(&*tx, &caller.party, &intersecting)?;
+            if matches!(req.kind, EntityKind::Operation { .. }) {
+                refuse_protected(tx, &self.config.disclosure, &caller.party, &volumes, &intersecting, &hidden)?;
+            }
             let write = WriteRequest {
                 id: req.id,
                 owner: caller.party.clone(),
@@ -191,6 +299,8 @@ impl<S: Store> Service<S> {
                     &caller.party,
                     &parties,
                     &intersecting,
+                    &hidden,
+                    &volumes,
                 ));
             }
             let entity = apply_write(current.as_ref(), write, new_ovn.clone());
@@ -237,6 +347,7 @@ impl<S: Store> Service<S> {
                     entity.id,
                     &intersecting,
                     &parties,
+                    &hidden,
                 ),
                 notified,
             })
@@ -264,6 +375,8 @@ impl<S: Store> Service<S> {
                     r,
                     &self.config.disclosure,
                     &caller.party,
+                    &BTreeMap::new(),
+                    &[],
                     &BTreeMap::new(),
                     &[],
                 ));
@@ -304,6 +417,9 @@ impl<S: Store> Service<S> {
             let Some(e) = v.entity(&id)? else {
                 return Ok(None);
             };
+            if !DisclosurePolicy::may_locate(&caller.party, &e) {
+                return Ok(None);
+            }
             let owner = v.party(&e.owner)?;
             Ok(Some(self.config.disclosure.view(
                 &caller.party,
@@ -330,6 +446,7 @@ impl<S: Store> Service<S> {
             let parties = owners(v, &found)?;
             Ok(found
                 .iter()
+                .filter(|e| DisclosurePolicy::may_locate(&caller.party, e))
                 .map(|e| {
                     self.config
                         .disclosure
@@ -361,12 +478,14 @@ impl<S: Store> Service<S> {
             }
             let intersecting = v.entities_intersecting(&e.volumes)?;
             let parties = owners(v, &intersecting)?;
+            let hidden = withheld(v, &caller.party, &intersecting)?;
             Ok(Ok(self.conflict_views(
                 &caller.party,
                 &e.volumes,
                 e.id,
                 &intersecting,
                 &parties,
+                &hidden,
             )))
         })?
     }

@@ -46,6 +46,20 @@ pub enum ServiceError {
         /// The agreements breached.
         agreements: Vec<crate::ceasefires::CeasefireBreach>,
     },
+    /// The operation meets protected sites or movements whose notifiers refuse operations
+    /// there; each is shown as the caller may see it (`conflict-only` ones: category, notifier,
+    /// reference id and the caller's own footprint, never the site's).
+    #[error("the operation meets {} protected sites or movements", .0.len())]
+    ProtectedSiteConflict(Vec<ConflictView>),
+    /// The caller checked operations near a `conflict-only` protected site more often than the
+    /// probing limit allows in its period; retry after `retry_after_s` seconds.
+    #[error("{detail}")]
+    TooManyChecks {
+        /// What was limited.
+        detail: String,
+        /// Seconds until the period ends.
+        retry_after_s: u64,
+    },
     /// The act does not fit the resource's current state (accepting an agreement in force).
     #[error("{0}")]
     InvalidState(String),

@@ -21,6 +21,8 @@ pub mod hotline;
 mod notify;
 mod parties;
 pub mod protected;
+mod protected_validity;
+mod probing;
 mod records;
 pub mod reports;
 mod subscriptions;
@@ -38,6 +40,7 @@ pub use disclosure::{CoarseVolume, ConflictView, Detail, DisclosurePolicy, Entit
 pub use entities::{DeleteOutcome, PutEntity, WriteOutcome};
 pub use error::ServiceError;
 pub use notify::Notified;
+pub use protected_validity::ValidityPass;
 pub use subscriptions::{PutSubscription, SubscriptionView};
 
 /// The time, injected so that tests control it.
@@ -92,6 +95,8 @@ pub struct ServiceConfig {
     pub ack_deadline: chrono::Duration,
     /// Settings of violation reports (incident grouping).
     pub reports: reports::ReportConfig,
+    /// Settings of protected sites: validity, reconfirmation, grace, probing limit.
+    pub protected: protected::ProtectedConfig,
     /// The key that signs the audit log; with `None` no log is kept (tests that do not look at
     /// it). See [`audit`].
     pub audit: Option<Arc<AuditSigner>>,
@@ -108,6 +113,7 @@ impl Default for ServiceConfig {
             dss: dss::DssConfig::default(),
             ack_deadline: chrono::Duration::hours(24),
             reports: reports::ReportConfig::default(),
+            protected: protected::ProtectedConfig::default(),
             audit: None,
         }
     }

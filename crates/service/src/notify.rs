@@ -61,6 +61,11 @@ pub(crate) fn fan_out(
         if (own && !c.include_writer) || !sub.wants(&c.kind) {
             continue;
         }
+        if !own && c.kind == EntityKind::Zone(deconflict_core::ZoneKind::Confidential) {
+            // A `conflict-only` site: telling a subscription of another party would say where
+            // it is (see `disclosure::DisclosurePolicy::may_locate`).
+            continue;
+        }
         sub.notification_index += 1;
         notified.push(Notified {
             subscription: sub.id,

@@ -53,6 +53,79 @@ pub enum ProtectedShape {
     },
 }
 
+/// What other parties learn of a protected site or movement (its notifier chooses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteDisclosure {
+    /// Its name and geometry, to every party (as the notification systems of the past did).
+    #[default]
+    Full,
+    /// Only that it exists, its category and its notifier; an operation of theirs that meets it
+    /// learns of the conflict (with its own footprint), never the site's geometry. See
+    /// `docs/disclosure.md`.
+    ConflictOnly,
+}
+
+impl SiteDisclosure {
+    /// `full` or `conflict-only`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::ConflictOnly => "conflict-only",
+        }
+    }
+}
+
+/// What happens to another party's operation that meets a protected site or movement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// It is refused (409 "Protected site conflict"), whatever its key.
+    Refuse,
+    /// It is a conflict like any other: accepted once its key names the site's current OVN, and
+    /// listed among its conflicts.
+    Flag,
+}
+
+impl OnConflict {
+    /// The default: `flag` for sites disclosed in full (the key rule, as before the choice
+    /// existed), `refuse` for `conflict-only` ones.
+    pub fn default_for(disclosure: SiteDisclosure) -> Self {
+        match disclosure {
+            SiteDisclosure::Full => Self::Flag,
+            SiteDisclosure::ConflictOnly => Self::Refuse,
+        }
+    }
+
+    fn flag() -> Self {
+        Self::Flag
+    }
+}
+
+/// The announcement that a notice was not reconfirmed in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lapse {
+    /// When every party was told.
+    pub announced_at: DateTime<Utc>,
+    /// When it stops protecting: the announcement plus the grace period.
+    pub protection_ends: DateTime<Utc>,
+}
+
+/// Where a notice stands in its validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    /// Valid, protecting.
+    Active,
+    /// Its validity ends soon: its notifier was asked to reconfirm it.
+    ReconfirmationDue,
+    /// Its validity ended; it still protects until the lapse is announced and the grace period
+    /// after it has passed.
+    Lapsing,
+    /// It no longer protects.
+    Lapsed,
+}
+
 /// A humanitarian notification as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProtectedNotice {
@@ -66,16 +139,47 @@ pub struct ProtectedNotice {
     pub category: String,
     /// Where (and, for a movement, when).
     pub shape: ProtectedShape,
-    /// A site's validity (a movement's windows are its own).
+    /// Start of its validity.
     pub valid_from: DateTime<Utc>,
-    /// End of a site's validity.
+    /// End of its validity: before it, its notifier is asked to reconfirm it; after it (and a
+    /// grace period once every party has been told) it stops protecting.
     pub valid_until: DateTime<Utc>,
+    /// What other parties learn of it.
+    #[serde(default)]
+    pub disclosure: SiteDisclosure,
+    /// What happens to another party's operation that meets it.
+    #[serde(default = "OnConflict::flag")]
+    pub on_conflict: OnConflict,
     /// Writes so far.
     pub version: u64,
     /// When this version was notified.
     pub notified_at: DateTime<Utc>,
     /// The notification of this version to each party (for its acknowledgement).
     pub notifications: BTreeMap<PartyId, u64>,
+    /// When its notifier was asked to reconfirm it (this validity).
+    #[serde(default)]
+    pub reconfirmation_requested_at: Option<DateTime<Utc>>,
+    /// The announcement of its lapse, once made.
+    #[serde(default)]
+    pub lapse: Option<Lapse>,
+}
+
+impl ProtectedNotice {
+    /// Where it stands at `now`.
+    pub fn status(&self, now: DateTime<Utc>) -> NoticeStatus {
+        match &self.lapse {
+            Some(l) if l.protection_ends <= now => NoticeStatus::Lapsed,
+            Some(_) => NoticeStatus::Lapsing,
+            None if self.valid_until <= now => NoticeStatus::Lapsing,
+            None if self.reconfirmation_requested_at.is_some() => NoticeStatus::ReconfirmationDue,
+            None => NoticeStatus::Active,
+        }
+    }
+
+    /// Whether `viewer` may see its name and geometry.
+    pub fn visible_to(&self, viewer: &PartyId) -> bool {
+        self.disclosure == SiteDisclosure::Full || &self.notifier == viewer
+    }
 }
 
 /// A request to notify (or re-notify, changed) a site or movement.
@@ -89,10 +193,60 @@ pub struct PutProtected {
     pub category: String,
     /// Where and when.
     pub shape: ProtectedShape,
-    /// Start of a site's validity (default now).
+    /// Start of its validity (default now).
     pub valid_from: Option<DateTime<Utc>>,
-    /// End of a site's validity (default: until withdrawn).
+    /// End of its validity (default: [`ProtectedConfig::default_validity`] after its start; at
+    /// most [`ProtectedConfig::max_validity`] from now).
     pub valid_until: Option<DateTime<Utc>>,
+    /// What other parties learn of it (default `full`).
+    pub disclosure: SiteDisclosure,
+    /// What happens to others' operations that meet it (default: [`OnConflict::default_for`]).
+    pub on_conflict: Option<OnConflict>,
+}
+
+/// A validated notice, ready to be filed inside a transaction ([`Service::file_protected`]).
+#[derive(Debug, Clone)]
+pub struct PreparedNotice {
+    /// The request.
+    pub req: PutProtected,
+    /// Its validity.
+    pub valid: (DateTime<Utc>, DateTime<Utc>),
+    /// Its zone's volumes (protecting until its lapse is announced).
+    pub volumes: Arc<[Volume4d]>,
+}
+
+/// Settings of protected sites and movements.
+#[derive(Debug, Clone, Copy)]
+pub struct ProtectedConfig {
+    /// Validity of a notice that names none.
+    pub default_validity: chrono::Duration,
+    /// Longest validity from now.
+    pub max_validity: chrono::Duration,
+    /// How long before its validity ends the notifier is asked to reconfirm.
+    pub reconfirm_lead: chrono::Duration,
+    /// How long a notice protects after every party was told it lapsed.
+    pub grace: chrono::Duration,
+    /// Most checks a party may make near one `conflict-only` site per [`Self::probe_period`];
+    /// beyond, its checks there are refused (429) and the notifier is told.
+    pub probe_limit: u32,
+    /// The period of the probing limit.
+    pub probe_period: chrono::Duration,
+    /// "Near": within this many metres of the site's bounding box.
+    pub probe_vicinity_m: f64,
+}
+
+impl Default for ProtectedConfig {
+    fn default() -> Self {
+        Self {
+            default_validity: chrono::Duration::days(30),
+            max_validity: chrono::Duration::days(366),
+            reconfirm_lead: chrono::Duration::days(3),
+            grace: chrono::Duration::hours(24),
+            probe_limit: 8,
+            probe_period: chrono::Duration::hours(24),
+            probe_vicinity_m: 5_000.0,
+        }
+    }
 }
 
 /// A notice with each party's acknowledgement.
@@ -121,6 +275,38 @@ pub struct SeparationClaim {
     pub declared_at: DateTime<Utc>,
     /// The zone's OVN.
     pub ovn: Ovn,
+}
+
+/// The hotline event telling a party of `notice` (its name withheld when `conflict-only`).
+fn notified_event(notice: &ProtectedNotice) -> Event {
+    Event::ProtectedSiteNotified {
+        site: notice.id,
+        name: (notice.disclosure == SiteDisclosure::Full).then(|| notice.name.clone()),
+        category: notice.category.clone(),
+        notifier: notice.notifier.clone(),
+        version: notice.version,
+        disclosure: notice.disclosure.as_str().to_owned(),
+        valid_until: Some(notice.valid_until),
+    }
+}
+
+/// The category of `conflict-only` notice `id` (what another party may learn of it), if it is
+/// one.
+pub(crate) fn withheld_category(
+    view: &dyn View,
+    id: EntityId,
+) -> Result<Option<(String, OnConflict)>, StoreError> {
+    Ok(read::<ProtectedNotice>(view, PROTECTED_DOCUMENT, id)?
+        .filter(|n| n.disclosure == SiteDisclosure::ConflictOnly)
+        .map(|n| (n.category, n.on_conflict)))
+}
+
+/// The notice of protected zone `id`, if it is one.
+pub(crate) fn notice_of(
+    view: &dyn View,
+    id: EntityId,
+) -> Result<Option<ProtectedNotice>, StoreError> {
+    read(view, PROTECTED_DOCUMENT, id)
 }
 
 fn invalid(field: &str, why: impl Into<String>) -> ServiceError {
@@ -178,8 +364,9 @@ fn corridor(route: &[[f64; 2]], width_m: f64) -> Result<Vec<FootprintSpec>, Serv
 }
 
 impl ProtectedShape {
-    /// The zone volumes of this shape over a site's validity.
-    fn volumes(
+    /// The zone volumes of this shape: a site's from `valid.0` to `valid.1`; a movement's
+    /// windows, cut at `valid.1`.
+    pub(crate) fn zone_volumes(
         &self,
         valid: (DateTime<Utc>, DateTime<Utc>),
         limits: &deconflict_core::VolumeLimits,
@@ -220,8 +407,22 @@ impl ProtectedShape {
                     }
                 }
                 let corridor = corridor(route, *corridor_width_m)?;
-                windows
+                let cut: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows
                     .iter()
+                    .map(|(s, e)| (*s, (*e).min(valid.1)))
+                    .filter(|(s, e)| s < e)
+                    .collect();
+                if cut.is_empty() {
+                    // Every window is past its protection: a zone needs a volume, so it keeps
+                    // an instant-long one at the end (it protects nothing further).
+                    let end = valid.1;
+                    return Ok(vec![
+                        spec(corridor[0].clone(), end - chrono::Duration::seconds(1), end)
+                            .to_volume(limits)
+                            .map_err(|e| ServiceError::Invalid(e.within("windows")))?,
+                    ]);
+                }
+                cut.iter()
                     .flat_map(|(s, e)| corridor.iter().map(move |f| spec(f.clone(), *s, *e)))
                     .collect()
             }
@@ -245,7 +446,7 @@ pub(crate) fn managing_resource(
 ) -> Result<Option<&'static str>, StoreError> {
     let key = e.id.to_string();
     Ok(match e.kind {
-        EntityKind::Zone(ZoneKind::Protected)
+        EntityKind::Zone(ZoneKind::Protected | ZoneKind::Confidential)
             if view.document(PROTECTED_DOCUMENT, &key)?.is_some() =>
         {
             Some("/v1/protected-sites")
@@ -259,10 +460,59 @@ pub(crate) fn managing_resource(
     })
 }
 
+/// The end of time for zones that protect until their lapse is announced.
+pub(crate) fn open_end() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 impl<S: Store> Service<S> {
+    /// Validates a notice (no I/O): name, category, validity, disclosure and its zone's volumes.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the field.
+    pub fn prepare_protected(&self, req: PutProtected) -> Result<PreparedNotice, ServiceError> {
+        if req.name.trim().is_empty() || req.name.len() > 200 {
+            return Err(invalid("name", "must be 1 to 200 characters, not blank"));
+        }
+        if req.category.trim().is_empty() || req.category.len() > 64 {
+            return Err(invalid("category", "must be 1 to 64 characters, not blank"));
+        }
+        let now = self.clock.now();
+        let cfg = &self.config.protected;
+        let from = req.valid_from.unwrap_or(now);
+        let until = req
+            .valid_until
+            .unwrap_or(from.max(now) + cfg.default_validity);
+        if until <= from {
+            return Err(invalid("valid_until", "must be after valid_from"));
+        }
+        if until <= now {
+            return Err(invalid("valid_until", "must be in the future"));
+        }
+        if until > now + cfg.max_validity {
+            return Err(invalid(
+                "valid_until",
+                format!(
+                    "at most {} days from now: a notice must be reconfirmed at least that often",
+                    cfg.max_validity.num_days()
+                ),
+            ));
+        }
+        let volumes: Arc<[Volume4d]> = req
+            .shape
+            .zone_volumes((from, open_end()), &self.config.limits)?
+            .into();
+        Ok(PreparedNotice {
+            req,
+            valid: (from, until),
+            volumes,
+        })
+    }
+
     /// Notifies a protected site or movement, or re-notifies it changed (its notifier only):
-    /// records it, files or replaces its `protected` zone, and tells every registered party but
-    /// the notifier, each to acknowledge before the deadline.
+    /// records it, files or replaces its `protected` zone (`confidential` when it is notified
+    /// `conflict-only`), and tells every registered party but the notifier, each to acknowledge
+    /// before the deadline.
     ///
     /// # Errors
     /// [`ServiceError::Invalid`], [`ServiceError::Forbidden`] (another party's notice, or an id
@@ -273,120 +523,152 @@ impl<S: Store> Service<S> {
         req: PutProtected,
     ) -> Result<ProtectedView, ServiceError> {
         caller.require(SCOPE_WRITE)?;
-        if req.name.trim().is_empty() || req.name.len() > 200 {
-            return Err(invalid("name", "must be 1 to 200 characters, not blank"));
-        }
-        if req.category.trim().is_empty() || req.category.len() > 64 {
-            return Err(invalid("category", "must be 1 to 64 characters, not blank"));
-        }
+        let prepared = self.prepare_protected(req)?;
         let now = self.clock.now();
-        let valid = (
-            req.valid_from.unwrap_or(now),
-            req.valid_until
-                .unwrap_or_else(|| DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(now)),
-        );
-        if valid.1 <= valid.0 {
-            return Err(invalid("valid_until", "must be after valid_from"));
-        }
-        let volumes: Arc<[Volume4d]> = req.shape.volumes(valid, &self.config.limits)?.into();
-        let ovn = self.ovns.next();
         self.transact(caller.party.as_str(), &mut |tx| {
-            let previous: Option<ProtectedNotice> = read(&*tx, PROTECTED_DOCUMENT, req.id)?;
-            let current = tx.entity(&req.id)?;
-            match (&previous, &current) {
-                (Some(p), _) if p.notifier != caller.party => {
-                    return Err(ServiceError::Forbidden(format!(
-                        "protected site {} was notified by {}",
-                        req.id, p.notifier
-                    )));
-                }
-                (None, Some(_)) => {
-                    return Err(ServiceError::AlreadyExists(format!("entity {}", req.id)));
-                }
-                _ => {}
-            }
-            let zone = Entity {
-                id: req.id,
-                owner: caller.party.clone(),
-                kind: EntityKind::Zone(ZoneKind::Protected),
-                volumes: volumes.clone(),
-                ovn: ovn.clone(),
-                version: current.as_ref().map_or(1, |c| c.version + 1),
-                dss: None,
-            };
-            tx.put_entity(zone.clone())?;
-            let mut touched = zone.volumes.to_vec();
-            if let Some(c) = &current {
-                touched.extend(c.volumes.iter().cloned());
-            }
-            let intersecting = tx.entities_intersecting(&zone.volumes)?;
-            fan_out(
-                tx,
-                &ChangeOf {
-                    entity: zone.id,
-                    owner: &zone.owner,
-                    kind: zone.kind,
-                    change: if current.is_some() {
-                        Change::Updated
-                    } else {
-                        Change::Created
-                    },
-                    ovn: Some(zone.ovn.clone()),
-                    volumes: touched,
-                    conflicting: &intersecting,
-                    include_writer: false,
-                },
-                now,
-                self.config.ack_deadline,
-            )?;
-            let version = previous.as_ref().map_or(1, |p| p.version + 1);
-            let mut notifications = BTreeMap::new();
-            for party in tx.parties()? {
-                if party.id == caller.party {
-                    continue;
-                }
-                let n = crate::hotline::notify(
-                    tx,
-                    NewNotification {
-                        recipient: party.id.clone(),
-                        event: Event::ProtectedSiteNotified {
-                            site: req.id,
-                            name: req.name.clone(),
-                            category: req.category.clone(),
-                            notifier: caller.party.clone(),
-                            version,
-                        },
-                        requires_ack: true,
-                        callback_url: None,
-                    },
-                    now,
-                    self.config.ack_deadline,
-                )?;
-                notifications.insert(party.id, n.id);
-            }
-            let notice = ProtectedNotice {
-                id: req.id,
-                notifier: caller.party.clone(),
-                name: req.name.clone(),
-                category: req.category.clone(),
-                shape: req.shape.clone(),
-                valid_from: valid.0,
-                valid_until: valid.1,
-                version,
-                notified_at: now,
-                notifications,
-            };
-            write(tx, PROTECTED_DOCUMENT, req.id, &notice)?;
-            let acknowledgements = notice
-                .notifications
-                .keys()
-                .map(|p| (p.clone(), None))
-                .collect();
-            Ok(ProtectedView {
-                notice,
-                acknowledgements,
-            })
+            self.file_protected(tx, caller, &prepared, now, None)
         })
+    }
+
+    /// Files one prepared notice inside `tx`. With `notifications`, those (existing)
+    /// notifications are each party's to acknowledge for it (a bulk import notifies once per
+    /// party); without, every other party is notified of it here.
+    ///
+    /// # Errors
+    /// [`ServiceError::Forbidden`] (another party's notice), [`ServiceError::AlreadyExists`] (an
+    /// id taken by another entity), or the store's.
+    pub fn file_protected(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        prepared: &PreparedNotice,
+        now: DateTime<Utc>,
+        notifications: Option<&BTreeMap<PartyId, u64>>,
+    ) -> Result<ProtectedView, ServiceError> {
+        let req = &prepared.req;
+        let previous: Option<ProtectedNotice> = read(&*tx, PROTECTED_DOCUMENT, req.id)?;
+        let current = tx.entity(&req.id)?;
+        match (&previous, &current) {
+            (Some(p), _) if p.notifier != caller.party => {
+                return Err(ServiceError::Forbidden(format!(
+                    "protected site {} was notified by {}",
+                    req.id, p.notifier
+                )));
+            }
+            (None, Some(_)) => {
+                return Err(ServiceError::AlreadyExists(format!("entity {}", req.id)));
+            }
+            _ => {}
+        }
+        let zone_kind = match req.disclosure {
+            SiteDisclosure::Full => ZoneKind::Protected,
+            SiteDisclosure::ConflictOnly => ZoneKind::Confidential,
+        };
+        let zone = Entity {
+            id: req.id,
+            owner: caller.party.clone(),
+            kind: EntityKind::Zone(zone_kind),
+            volumes: prepared.volumes.clone(),
+            ovn: self.ovns.next(),
+            version: current.as_ref().map_or(1, |c| c.version + 1),
+            dss: None,
+        };
+        tx.put_entity(zone.clone())?;
+        self.announce_zone(tx, &zone, current.as_ref(), now)?;
+        let version = previous.as_ref().map_or(1, |p| p.version + 1);
+        let notice = ProtectedNotice {
+            id: req.id,
+            notifier: caller.party.clone(),
+            name: req.name.clone(),
+            category: req.category.clone(),
+            shape: req.shape.clone(),
+            valid_from: prepared.valid.0,
+            valid_until: prepared.valid.1,
+            disclosure: req.disclosure,
+            on_conflict: req
+                .on_conflict
+                .unwrap_or(OnConflict::default_for(req.disclosure)),
+            version,
+            notified_at: now,
+            notifications: BTreeMap::new(),
+            reconfirmation_requested_at: None,
+            lapse: None,
+        };
+        let notifications = match notifications {
+            Some(given) => given.clone(),
+            None => {
+                let mut out = BTreeMap::new();
+                for party in tx.parties()? {
+                    if party.id == caller.party {
+                        continue;
+                    }
+                    let n = crate::hotline::notify(
+                        tx,
+                        NewNotification {
+                            recipient: party.id.clone(),
+                            event: notified_event(&notice),
+                            requires_ack: true,
+                            callback_url: None,
+                        },
+                        now,
+                        self.config.ack_deadline,
+                    )?;
+                    out.insert(party.id, n.id);
+                }
+                out
+            }
+        };
+        let notice = ProtectedNotice {
+            notifications,
+            ..notice
+        };
+        write(tx, PROTECTED_DOCUMENT, req.id, &notice)?;
+        let acknowledgements = notice
+            .notifications
+            .keys()
+            .map(|p| (p.clone(), None))
+            .collect();
+        Ok(ProtectedView {
+            notice,
+            acknowledgements,
+        })
+    }
+
+    /// Tells the subscriptions whose area a (re)filed protected zone touches. A `confidential`
+    /// zone is told to its notifier's subscriptions only (none: the writer's own are skipped):
+    /// a subscription's notification would say where it is.
+    pub(crate) fn announce_zone(
+        &self,
+        tx: &mut dyn Tx,
+        zone: &Entity,
+        previous: Option<&Entity>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let mut touched = zone.volumes.to_vec();
+        if let Some(c) = previous {
+            touched.extend(c.volumes.iter().cloned());
+        }
+        let intersecting = tx.entities_intersecting(&zone.volumes)?;
+        fan_out(
+            tx,
+            &ChangeOf {
+                entity: zone.id,
+                owner: &zone.owner,
+                kind: zone.kind,
+                change: if previous.is_some() {
+                    Change::Updated
+                } else {
+                    Change::Created
+                },
+                ovn: Some(zone.ovn.clone()),
+                volumes: touched,
+                conflicting: &intersecting,
+                include_writer: false,
+            },
+            now,
+            self.config.ack_deadline,
+        )?;
+        Ok(())
     }
 
     /// One protected site or movement, with each party's acknowledgement of its current version.
@@ -403,6 +685,11 @@ impl<S: Store> Service<S> {
             let Some(notice) = read::<ProtectedNotice>(v, PROTECTED_DOCUMENT, id)? else {
                 return Ok(None);
             };
+            if !notice.visible_to(&caller.party) {
+                // A `conflict-only` notice is not shown to other parties, not even as existing
+                // under this id (their inbox told them of it, with its category).
+                return Ok(None);
+            }
             let mut acknowledgements = BTreeMap::new();
             for (party, n) in &notice.notifications {
                 let acked = v
@@ -420,15 +707,20 @@ impl<S: Store> Service<S> {
         found.ok_or_else(|| ServiceError::NotFound(format!("protected site {id}")))
     }
 
-    /// Every protected site and movement, by id.
+    /// Every protected site and movement the caller may see, by id: those disclosed in full,
+    /// and its own.
     ///
     /// # Errors
     /// [`ServiceError::MissingScope`], or the store's.
     pub fn list_protected(&self, caller: &Caller) -> Result<Vec<ProtectedNotice>, ServiceError> {
         caller.require(SCOPE_READ)?;
-        Ok(self
+        let all: Vec<ProtectedNotice> = self
             .store
-            .read(&mut |v| records::all(v, PROTECTED_DOCUMENT))?)
+            .read(&mut |v| records::all(v, PROTECTED_DOCUMENT))?;
+        Ok(all
+            .into_iter()
+            .filter(|n| n.visible_to(&caller.party))
+            .collect())
     }
 
     /// Declares (or re-declares) a separation zone: where `group` is present, by the caller's
@@ -475,30 +767,7 @@ impl<S: Store> Service<S> {
                 dss: None,
             };
             tx.put_entity(zone.clone())?;
-            let mut touched = zone.volumes.to_vec();
-            if let Some(c) = &current {
-                touched.extend(c.volumes.iter().cloned());
-            }
-            let intersecting = tx.entities_intersecting(&zone.volumes)?;
-            fan_out(
-                tx,
-                &ChangeOf {
-                    entity: id,
-                    owner: &zone.owner,
-                    kind: zone.kind,
-                    change: if current.is_some() {
-                        Change::Updated
-                    } else {
-                        Change::Created
-                    },
-                    ovn: Some(zone.ovn.clone()),
-                    volumes: touched,
-                    conflicting: &intersecting,
-                    include_writer: false,
-                },
-                now,
-                self.config.ack_deadline,
-            )?;
+            self.announce_zone(tx, &zone, current.as_ref(), now)?;
             let claim = SeparationClaim {
                 id,
                 author: caller.party.clone(),

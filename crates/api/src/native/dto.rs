@@ -223,6 +223,9 @@ pub enum Disclosure {
     Full,
     /// `coarse_volumes` only: H3 cells, exact window and band.
     Coarse,
+    /// No geometry: a protected site or movement notified `conflict-only`, shown only in
+    /// conflicts with the caller's own operations (its `category`, notifier and OVN).
+    Withheld,
 }
 
 /// An operation or zone as the caller may see it.
@@ -262,6 +265,9 @@ pub struct EntityJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Vec<CoarseVolumeJson>)]
     coarse_volumes: Option<Vec<CoarseVolumeJson>>,
+    /// The category of a protected site notified `conflict-only` (`withheld` disclosure only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
 }
 
 impl From<&EntityView> for EntityJson {
@@ -279,6 +285,11 @@ impl From<&EntityView> for EntityJson {
                 None,
                 Some(cs.iter().map(Into::into).collect()),
             ),
+            Detail::Withheld { .. } => (Disclosure::Withheld, None, None),
+        };
+        let category = match &v.detail {
+            Detail::Withheld { category } => Some(category.clone()),
+            _ => None,
         };
         Self {
             id: v.id.to_string(),
@@ -292,7 +303,15 @@ impl From<&EntityView> for EntityJson {
             disclosure,
             volumes,
             coarse_volumes,
+            category,
         }
+    }
+}
+
+impl EntityJson {
+    /// A withheld entity's category.
+    pub fn category(&self) -> Option<&str> {
+        self.category.as_deref()
     }
 }
 
@@ -351,7 +370,7 @@ impl From<&ConflictView> for ConflictJson {
         Self {
             kind: match c.with.kind {
                 EntityKind::Operation { .. } => "operation",
-                EntityKind::Zone(ZoneKind::Protected) => "protected",
+                EntityKind::Zone(ZoneKind::Protected | ZoneKind::Confidential) => "protected",
                 EntityKind::Zone(ZoneKind::Ceasefire) => "ceasefire",
                 EntityKind::Zone(ZoneKind::Separation) => "zone",
                 EntityKind::Zone(ZoneKind::Restricted) => "restricted",

@@ -107,6 +107,13 @@ pub struct ProblemJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Vec<CeasefireBreachJson>)]
     agreements: Option<Vec<CeasefireBreachJson>>,
+    /// With "Protected site conflict" (409): the protected sites and movements whose notifiers
+    /// refuse operations there, as the caller may see them — for one notified `conflict-only`
+    /// (`with.disclosure` = `withheld`): its reference id, notifier and category, and, in each
+    /// pair, the caller's own volume, never the site's geometry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<ConflictJson>)]
+    protected: Option<Vec<ConflictJson>>,
 }
 
 /// An agreement an operation would breach.
@@ -145,6 +152,7 @@ impl ProblemJson {
             missing_ovns: None,
             missing: None,
             agreements: None,
+            protected: None,
         }
     }
 
@@ -226,6 +234,41 @@ impl IntoResponse for ApiError {
                 ..ProblemJson::new(StatusCode::CONFLICT, "Ceasefire conflict", detail)
             }
             .respond(),
+            Self::Service(E::ProtectedSiteConflict(sites)) => {
+                let sites: Vec<ConflictJson> = sites.iter().map(ConflictJson::from).collect();
+                let detail = sites
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "conflict with a protected site of category {}, notified by {} \
+                             (reference {})",
+                            c.with.category().unwrap_or("protected"),
+                            c.with.owner,
+                            c.with.id
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ProblemJson {
+                    protected: Some(sites),
+                    ..ProblemJson::new(
+                        StatusCode::CONFLICT,
+                        "Protected site conflict",
+                        format!("{detail}: its notifier refuses operations there"),
+                    )
+                }
+                .respond()
+            }
+            Self::Service(E::TooManyChecks {
+                detail,
+                retry_after_s,
+            }) => {
+                let mut resp = problem(StatusCode::TOO_MANY_REQUESTS, "Too many checks", detail);
+                if let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
             Self::Service(e @ E::InvalidState(_)) => {
                 problem(StatusCode::CONFLICT, "Invalid state", e.to_string())
             }

@@ -107,6 +107,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/v1/protected-sites/{id}",
             put(put_protected::<S>).get(get_protected::<S>),
         )
+        .route(
+            "/v1/protected-sites/{id}/reconfirm",
+            post(reconfirm_protected::<S>),
+        )
         .route("/v1/separation-zones", get(list_separations::<S>))
         .route("/v1/separation-zones/{id}", put(put_separation::<S>))
         .route("/v1/reports", post(file_report::<S>).get(list_reports::<S>))

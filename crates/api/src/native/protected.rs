@@ -7,7 +7,8 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use deconflict_core::FootprintSpec;
 use deconflict_service::protected::{
-    ProtectedNotice, ProtectedShape, ProtectedView, PutProtected, SeparationClaim,
+    NoticeStatus, OnConflict, ProtectedNotice, ProtectedShape, ProtectedView, PutProtected,
+    SeparationClaim, SiteDisclosure,
 };
 use deconflict_store::Store;
 use serde::{Deserialize, Serialize};
@@ -55,9 +56,31 @@ pub struct PutProtectedJson {
     /// A movement's time windows.
     #[serde(default)]
     pub windows: Vec<WindowJson>,
-    /// A site's validity start (default now).
+    /// Start of its validity (default now).
     pub valid_from: Option<DateTime<Utc>>,
-    /// A site's validity end (default: until withdrawn).
+    /// End of its validity (default: 30 days after its start; at most 366 days from now). Its
+    /// notifier is asked to reconfirm it before; if not, every party is told it lapses, and it
+    /// protects for a grace period after that.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// What other parties learn of it: `full` (its name and geometry, the default) or
+    /// `conflict-only` (that it exists, its category and notifier; an operation of theirs that
+    /// meets it learns of the conflict with its own footprint only). See `docs/disclosure.md`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "conflict-only")]
+    pub disclosure: SiteDisclosure,
+    /// What happens to another party's operation that meets it: `refuse` (409 "Protected site
+    /// conflict", whatever its key) or `flag` (a conflict its key must name). Default: `flag`
+    /// for `full`, `refuse` for `conflict-only`.
+    #[schema(value_type = Option<String>, example = "refuse")]
+    pub on_conflict: Option<OnConflict>,
+}
+
+/// Body of `POST /v1/protected-sites/{id}/reconfirm`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ReconfirmProtectedSite)]
+pub struct ReconfirmJson {
+    /// The new end of its validity (default: 30 days from now; at most 366).
     pub valid_until: Option<DateTime<Utc>>,
 }
 
@@ -88,10 +111,22 @@ pub struct ProtectedJson {
     /// A movement's windows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     windows: Vec<WindowJson>,
-    /// A site's validity.
+    /// Start of its validity.
     valid_from: DateTime<Utc>,
-    /// A site's validity end.
+    /// End of its validity.
     valid_until: DateTime<Utc>,
+    /// `full` or `conflict-only` (only its notifier sees a `conflict-only` one here).
+    #[schema(value_type = String)]
+    disclosure: SiteDisclosure,
+    /// `refuse` or `flag`.
+    #[schema(value_type = String)]
+    on_conflict: OnConflict,
+    /// `active`, `reconfirmation_due`, `lapsing` (validity ended; still protecting) or `lapsed`.
+    #[schema(value_type = String)]
+    status: NoticeStatus,
+    /// When it stops protecting, once its lapse has been announced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protection_ends: Option<DateTime<Utc>>,
     /// Writes so far.
     version: u64,
     /// When this version was notified.
@@ -104,7 +139,7 @@ pub struct ProtectedJson {
 }
 
 impl ProtectedJson {
-    fn of(n: &ProtectedNotice, acks: Option<Value>) -> Self {
+    fn of(n: &ProtectedNotice, acks: Option<Value>, now: DateTime<Utc>) -> Self {
         let (kind, geometry, radius_m, corridor_width_m, windows) = match &n.shape {
             ProtectedShape::Site {
                 footprint: FootprintSpec::Circle { center, radius_m },
@@ -162,6 +197,10 @@ impl ProtectedJson {
             windows,
             valid_from: n.valid_from,
             valid_until: n.valid_until,
+            disclosure: n.disclosure,
+            on_conflict: n.on_conflict,
+            status: n.status(now),
+            protection_ends: n.lapse.as_ref().map(|l| l.protection_ends),
             version: n.version,
             notified_at: n.notified_at,
             acknowledgements: acks,
@@ -169,13 +208,13 @@ impl ProtectedJson {
     }
 }
 
-fn view_json(v: &ProtectedView) -> ProtectedJson {
+fn view_json(v: &ProtectedView, now: DateTime<Utc>) -> ProtectedJson {
     let acks: serde_json::Map<String, Value> = v
         .acknowledgements
         .iter()
         .map(|(p, t)| (p.to_string(), json!(t)))
         .collect();
-    ProtectedJson::of(&v.notice, Some(Value::Object(acks)))
+    ProtectedJson::of(&v.notice, Some(Value::Object(acks)), now)
 }
 
 /// Every protected site and movement.
@@ -274,9 +313,12 @@ pub(crate) async fn put_protected<S: Store>(
         category: b.category,
         valid_from: b.valid_from,
         valid_until: b.valid_until,
+        disclosure: b.disclosure,
+        on_conflict: b.on_conflict,
     };
+    let now = state.service.now();
     let v = run(&state.service, move |s| s.put_protected(&caller, req)).await?;
-    Ok(Json(view_json(&v)))
+    Ok(Json(view_json(&v, now)))
 }
 
 /// Read a protected site or movement, with each party's acknowledgement of its current version.
@@ -302,8 +344,51 @@ pub(crate) async fn get_protected<S: Store>(
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<ProtectedJson>, ApiError> {
     let id = entity_id(path)?;
+    let now = state.service.now();
     let v = run(&state.service, move |s| s.get_protected(&caller, id)).await?;
-    Ok(Json(view_json(&v)))
+    Ok(Json(view_json(&v, now)))
+}
+
+/// Reconfirm a protected site or movement: extend its validity.
+///
+/// Its notifier only. Before its validity ends its notifier is asked (`reconfirmation_due`);
+/// a notice not reconfirmed lapses: every party is told (`protected_site_lapsing`) and it stops
+/// protecting a grace period later. Reconfirming extends it; a lapsing or lapsed one protects
+/// again, and every other party is told (`protected_site_reconfirmed`).
+#[utoipa::path(
+    post,
+    path = "/v1/protected-sites/{id}/reconfirm",
+    tag = "protected sites",
+    params(("id" = Uuid, Path, description = "The site's id")),
+    request_body = ReconfirmJson,
+    security(("bearer" = ["deconflict.write"])),
+    responses(
+        (status = 200, description = "Reconfirmed", body = ProtectedJson),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = UnreadableBody),
+        (status = 415, response = UnreadableBody),
+        (status = 422, response = UnreadableBody),
+        (status = 500, response = InternalError),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(crate) async fn reconfirm_protected<S: Store>(
+    State(state): State<AppState<S>>,
+    Authenticated(caller): Authenticated,
+    path: Result<Path<Uuid>, PathRejection>,
+    body: Result<Json<ReconfirmJson>, JsonRejection>,
+) -> Result<Json<ProtectedJson>, ApiError> {
+    let id = entity_id(path)?;
+    let Json(b) = body?;
+    let now = state.service.now();
+    let v = run(&state.service, move |s| {
+        s.reconfirm_protected(&caller, id, b.valid_until)
+    })
+    .await?;
+    Ok(Json(view_json(&v, now)))
 }
 
 /// List the protected sites and movements.
@@ -324,9 +409,10 @@ pub(crate) async fn list_protected<S: Store>(
     State(state): State<AppState<S>>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<ProtectedListJson>, ApiError> {
+    let now = state.service.now();
     let all = run(&state.service, move |s| s.list_protected(&caller)).await?;
     Ok(Json(ProtectedListJson {
-        protected_sites: all.iter().map(|n| ProtectedJson::of(n, None)).collect(),
+        protected_sites: all.iter().map(|n| ProtectedJson::of(n, None, now)).collect(),
     }))
 }
 

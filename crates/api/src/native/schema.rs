@@ -92,6 +92,8 @@ pub enum ZoneKindSchema {
     Ceasefire,
     /// An area where a party declares a named group present.
     Separation,
+    /// A protected site or movement notified `conflict-only` (seen by its notifier only).
+    Confidential,
 }
 
 /// What happened to an entity.
@@ -162,14 +164,66 @@ pub enum EventSchema {
         /// The site or movement (also its zone's id).
         #[schema(format = Uuid)]
         site: String,
-        /// Its name.
-        name: String,
+        /// Its name (absent when it is notified `conflict-only`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         /// Its category.
         category: String,
         /// Who notified it.
         notifier: String,
         /// Its version.
         version: u64,
+        /// `full` or `conflict-only`.
+        disclosure: String,
+        /// The end of its validity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<DateTime<Utc>>,
+    },
+    /// A protected site or movement of the recipient's lapses soon: reconfirm it.
+    ReconfirmationDue {
+        /// The site or movement.
+        #[schema(format = Uuid)]
+        site: String,
+        /// When its validity ends.
+        valid_until: DateTime<Utc>,
+    },
+    /// A protected site or movement was not reconfirmed: it stops protecting at
+    /// `protection_ends` unless reconfirmed before.
+    ProtectedSiteLapsing {
+        /// The site or movement.
+        #[schema(format = Uuid)]
+        site: String,
+        /// Its category.
+        category: String,
+        /// Who notified it.
+        notifier: String,
+        /// When its validity ended.
+        valid_until: DateTime<Utc>,
+        /// When it stops protecting.
+        protection_ends: DateTime<Utc>,
+    },
+    /// A protected site or movement was reconfirmed by its notifier.
+    ProtectedSiteReconfirmed {
+        /// The site or movement.
+        #[schema(format = Uuid)]
+        site: String,
+        /// Its category.
+        category: String,
+        /// Who notified it.
+        notifier: String,
+        /// The new end of its validity.
+        valid_until: DateTime<Utc>,
+    },
+    /// Another party checked operations near the recipient's `conflict-only` site more often
+    /// than the probing limit allows.
+    ProbingDetected {
+        /// The site.
+        #[schema(format = Uuid)]
+        site: String,
+        /// The party that probed.
+        party: String,
+        /// Its checks near the site in the current period.
+        checks: u32,
     },
     /// A notification the recipient had to acknowledge is overdue: acknowledge it (or this).
     AcknowledgementOverdue {
@@ -341,6 +395,7 @@ mod tests {
             ZoneKind::Protected,
             ZoneKind::Ceasefire,
             ZoneKind::Separation,
+            ZoneKind::Confidential,
         ] {
             mirrors::<_, ZoneKindSchema>(&k);
         }

@@ -92,6 +92,7 @@ impl Modify for BearerJwt {
         crate::native::ceasefires::end_ceasefire,
         crate::native::protected::put_protected,
         crate::native::protected::get_protected,
+        crate::native::protected::reconfirm_protected,
         crate::native::protected::list_protected,
         crate::native::protected::put_separation,
         crate::native::protected::list_separations,

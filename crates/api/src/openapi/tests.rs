@@ -48,6 +48,7 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/protected-sites/{id}"),
     ("GET", "/v1/protected-sites/{id}"),
     ("GET", "/v1/protected-sites"),
+    ("POST", "/v1/protected-sites/{id}/reconfirm"),
     ("PUT", "/v1/separation-zones/{id}"),
     ("GET", "/v1/separation-zones"),
     ("POST", "/v1/reports"),

@@ -1,0 +1,167 @@
+//! The probing limit around `conflict-only` protected sites.
+//!
+//! Each conflict answer tells a party one thing about a site it may not see: whether its
+//! operation meets it. Many small operations could map the site, one answer at a time (a binary
+//! search). So every check a party makes **near** another party's `conflict-only` site — an
+//! operation written (natively or through F3548) whose footprint's bounding box, grown by
+//! `probe_vicinity_m`, meets the site in its window — is counted, per party and site, over a
+//! `probe_period`. Beyond `probe_limit` checks the party's writes near the site are refused with
+//! [`ServiceError::TooManyChecks`] (429) until the period ends, and the site's notifier is told
+//! once per period (`probing_detected`, to acknowledge). The counts are store documents written
+//! in their own transaction before the write is decided, so a refused write still counts and
+//! every node sees the same counts; the notification is an audit entry like every write.
+//!
+//! Near, not only meeting: a miss teaches as much as a hit in a search, and a search must
+//! converge near the site. What this leaves (a party may still learn `probe_limit` answers per
+//! period, and colluding parties each their own) is written down in `docs/disclosure.md`.
+
+use chrono::{DateTime, Utc};
+use deconflict_core::{
+    AltitudeBand, EntityId, EntityKind, Event, FootprintSpec, NewNotification, PartyId, Volume4d,
+    VolumeSpec, ZoneKind,
+};
+use deconflict_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::Service;
+use crate::caller::Caller;
+use crate::error::ServiceError;
+use crate::records;
+
+/// Document kind of probing counts (id: `<site>/<party>`).
+pub const PROBE_DOCUMENT: &str = "probe";
+
+/// A party's checks near one site in the current period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProbeCount {
+    site: EntityId,
+    party: PartyId,
+    period_start: DateTime<Utc>,
+    checks: u32,
+    reported: bool,
+}
+
+/// Metres per degree of latitude (WGS84 mean).
+const M_PER_DEG: f64 = 110_574.0;
+
+/// The bounding boxes of `volumes`' footprints grown by `margin_m`, over their windows and every
+/// altitude (protected zones span every altitude). A volume whose grown box the limits refuse
+/// (too large) is kept as it is.
+fn vicinity(
+    volumes: &[Volume4d],
+    margin_m: f64,
+    limits: &deconflict_core::VolumeLimits,
+) -> Vec<Volume4d> {
+    use geo::BoundingRect;
+    let all = AltitudeBand::all();
+    volumes
+        .iter()
+        .map(|v| {
+            let Some(r) = v.footprint().planar().bounding_rect() else {
+                return v.clone();
+            };
+            let lat = r.center().y;
+            let dy = margin_m / M_PER_DEG;
+            let dx = margin_m / (M_PER_DEG * lat.to_radians().cos().max(0.05));
+            let (x0, y0) = ((r.min().x - dx).max(-180.0), (r.min().y - dy).max(-85.0));
+            let (x1, y1) = ((r.max().x + dx).min(180.0), (r.max().y + dy).min(85.0));
+            VolumeSpec {
+                footprint: FootprintSpec::Polygon {
+                    vertices: vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]],
+                },
+                altitude_lower_m: all.lower_m(),
+                altitude_upper_m: all.upper_m(),
+                time_start: v.time().start(),
+                time_end: v.time().end(),
+            }
+            .to_volume(limits)
+            .unwrap_or_else(|_| v.clone())
+        })
+        .collect()
+}
+
+impl<S: Store> Service<S> {
+    /// Counts a check by `caller` of an operation with `volumes` near other parties'
+    /// `conflict-only` sites, and refuses it beyond the limit (see the module's documentation).
+    ///
+    /// # Errors
+    /// [`ServiceError::TooManyChecks`], or the store's.
+    pub(crate) fn check_probing(
+        &self,
+        caller: &Caller,
+        volumes: &[Volume4d],
+    ) -> Result<(), ServiceError> {
+        let cfg = self.config.protected;
+        let grown = vicinity(volumes, cfg.probe_vicinity_m, &self.config.limits);
+        let near: Vec<(EntityId, PartyId)> = self.store.read(&mut |v| {
+            Ok::<_, StoreError>(
+                v.entities_intersecting(&grown)?
+                    .into_iter()
+                    .filter(|e| {
+                        e.kind == EntityKind::Zone(ZoneKind::Confidential)
+                            && e.owner != caller.party
+                    })
+                    .map(|e| (e.id, e.owner))
+                    .collect(),
+            )
+        })?;
+        if near.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let refused = self.transact(caller.party.as_str(), &mut |tx| {
+            let mut refused: Option<(EntityId, DateTime<Utc>)> = None;
+            for (site, notifier) in &near {
+                let key = format!("{site}/{}", caller.party);
+                let mut count = records::get::<ProbeCount>(&*tx, PROBE_DOCUMENT, &key)?
+                    .filter(|c| now - c.period_start < cfg.probe_period)
+                    .unwrap_or(ProbeCount {
+                        site: *site,
+                        party: caller.party.clone(),
+                        period_start: now,
+                        checks: 0,
+                        reported: false,
+                    });
+                count.checks = count.checks.saturating_add(1);
+                if count.checks > cfg.probe_limit {
+                    if !count.reported {
+                        crate::hotline::notify(
+                            tx,
+                            NewNotification {
+                                recipient: notifier.clone(),
+                                event: Event::ProbingDetected {
+                                    site: *site,
+                                    party: caller.party.clone(),
+                                    checks: count.checks,
+                                },
+                                requires_ack: true,
+                                callback_url: None,
+                            },
+                            now,
+                            self.config.ack_deadline,
+                        )?;
+                        count.reported = true;
+                    }
+                    let until = count.period_start + cfg.probe_period;
+                    if refused.is_none_or(|(_, u)| until > u) {
+                        refused = Some((*site, until));
+                    }
+                }
+                records::put(tx, PROBE_DOCUMENT, &key, &count)?;
+            }
+            Ok::<_, ServiceError>(refused)
+        })?;
+        match refused {
+            None => Ok(()),
+            Some((_, until)) => Err(ServiceError::TooManyChecks {
+                detail: format!(
+                    "too many checks of operations near a protected site notified conflict-only \
+                     (at most {} per {} hours): its notifier has been told; retry after {until}",
+                    cfg.probe_limit,
+                    cfg.probe_period.num_hours()
+                ),
+                retry_after_s: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
+            }),
+        }
+    }
+}
