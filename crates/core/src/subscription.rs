@@ -241,6 +241,17 @@ pub enum Event {
         /// Who recorded it (the party itself, or an administrator).
         by: PartyId,
     },
+    /// A party notified a list of protected sites and movements in one act (a bulk import):
+    /// acknowledging this acknowledges every notice of the batch (each shows this
+    /// acknowledgement as the recipient's).
+    ProtectedSitesImported {
+        /// The batch.
+        batch: Uuid,
+        /// How many notices it filed (new ones and new versions).
+        count: u64,
+        /// Who notified them.
+        notifier: PartyId,
+    },
 }
 
 /// A notification to be recorded: the store gives it an id and a time.

@@ -276,7 +276,14 @@ impl<S: Store> Service<S> {
             let intersecting = tx.entities_intersecting(&volumes)?;
             let hidden = withheld(&*tx, &caller.party, &intersecting)?;
             if matches!(req.kind, EntityKind::Operation { .. }) {
-                refuse_protected(tx, &self.config.disclosure, &caller.party, &volumes, &intersecting, &hidden)?;
+                refuse_protected(
+                    tx,
+                    &self.config.disclosure,
+                    &caller.party,
+                    &volumes,
+                    &intersecting,
+                    &hidden,
+                )?;
             }
             let write = WriteRequest {
                 id: req.id,

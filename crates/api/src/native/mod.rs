@@ -15,6 +15,8 @@ pub(crate) mod protected;
 pub(crate) mod reports;
 pub mod responses;
 pub mod schema;
+pub mod sites_bulk;
+pub(crate) mod sites_http;
 pub(crate) mod subscriptions;
 pub(crate) mod withdrawal;
 
@@ -38,6 +40,7 @@ use error::ApiError;
 use parties::*;
 use protected::*;
 use reports::*;
+use sites_http::*;
 use subscriptions::*;
 use withdrawal::*;
 
@@ -103,6 +106,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/v1/ceasefires/{id}/end", post(end_ceasefire::<S>))
         .route("/v1/protected-sites", get(list_protected::<S>))
+        .route(
+            "/v1/protected-sites/import",
+            post(import_protected::<S>)
+                .layer(axum::extract::DefaultBodyLimit::max(sites_bulk::MAX_BYTES)),
+        )
+        .route("/v1/protected-sites/export", get(export_protected::<S>))
         .route(
             "/v1/protected-sites/{id}",
             put(put_protected::<S>).get(get_protected::<S>),

@@ -225,7 +225,7 @@ pub struct ProtectedListJson {
     protected_sites: Vec<ProtectedJson>,
 }
 
-fn shape(b: &PutProtectedJson) -> Result<ProtectedShape, ApiError> {
+pub(crate) fn shape(b: &PutProtectedJson) -> Result<ProtectedShape, ApiError> {
     let bad = |why: &str| ApiError::BadRequest(format!("geometry: {why}"));
     let geometry = serde_json::from_value::<geojson::Geometry>(b.geometry.clone())
         .map_err(|e| ApiError::BadRequest(format!("geometry: not a GeoJSON geometry: {e}")))?;
@@ -412,7 +412,10 @@ pub(crate) async fn list_protected<S: Store>(
     let now = state.service.now();
     let all = run(&state.service, move |s| s.list_protected(&caller)).await?;
     Ok(Json(ProtectedListJson {
-        protected_sites: all.iter().map(|n| ProtectedJson::of(n, None, now)).collect(),
+        protected_sites: all
+            .iter()
+            .map(|n| ProtectedJson::of(n, None, now))
+            .collect(),
     }))
 }
 

@@ -275,6 +275,17 @@ pub enum EventSchema {
         /// Who recorded it.
         by: String,
     },
+    /// A party notified a list of protected sites and movements in one act: acknowledging
+    /// this acknowledges every notice of the batch.
+    ProtectedSitesImported {
+        /// The batch's id.
+        #[schema(format = Uuid)]
+        batch: String,
+        /// How many notices it filed.
+        count: u64,
+        /// Who notified them.
+        notifier: String,
+    },
 }
 
 /// A notification in an inbox, also the body POSTed to a subscription's `callback_url` (with an
@@ -456,6 +467,11 @@ mod tests {
                 party: party.clone(),
                 at: when(6),
                 by: party.clone(),
+            },
+            Event::ProtectedSitesImported {
+                batch: uuid::Uuid::max(),
+                count: 200,
+                notifier: party.clone(),
             },
         ] {
             mirrors::<_, NotificationSchema>(&Notification {

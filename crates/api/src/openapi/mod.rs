@@ -94,6 +94,8 @@ impl Modify for BearerJwt {
         crate::native::protected::get_protected,
         crate::native::protected::reconfirm_protected,
         crate::native::protected::list_protected,
+        crate::native::sites_http::import_protected,
+        crate::native::sites_http::export_protected,
         crate::native::protected::put_separation,
         crate::native::protected::list_separations,
         crate::native::reports::file_report,

@@ -48,6 +48,8 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/protected-sites/{id}"),
     ("GET", "/v1/protected-sites/{id}"),
     ("GET", "/v1/protected-sites"),
+    ("POST", "/v1/protected-sites/import"),
+    ("GET", "/v1/protected-sites/export"),
     ("POST", "/v1/protected-sites/{id}/reconfirm"),
     ("PUT", "/v1/separation-zones/{id}"),
     ("GET", "/v1/separation-zones"),
