@@ -90,6 +90,67 @@ enum Command {
     /// Ed25519 key (`<data>/audit-key.pem`). See docs/audit.md.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import or export a list of protected sites and movements (CSV or GeoJSON) through a
+    /// running server. See docs/humanitarian.md, "Bulk lists".
+    #[command(subcommand)]
+    Sites(SitesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SitesCommand {
+    /// Check a site list and, if every row is good, import it in one request (all or nothing;
+    /// every other party gets one notification to acknowledge for the whole list).
+    ///
+    /// Every bad row is printed as `line N, field F: message` (GeoJSON: `feature N, ...`),
+    /// found locally with the server's parser, or reported by the server (its own checks:
+    /// validity limits, ids notified by another party). Exit status: 0 imported, 1 row errors
+    /// (nothing imported) or another failure.
+    Import(SitesImportArgs),
+    /// Write the sites the caller may see (its own, and others' disclosed in full) as a site
+    /// list that `sites import` reads back.
+    Export(SitesExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct SitesImportArgs {
+    /// The site list: CSV (a header line, then one site per line) or a GeoJSON
+    /// FeatureCollection.
+    file: PathBuf,
+    /// The server's base URL.
+    #[arg(long, value_name = "URL", env = "DECONFLICT_URL")]
+    url: String,
+    /// A bearer token of the notifying party (deconflict.write).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DECONFLICT_TOKEN",
+        hide_env_values = true
+    )]
+    token: String,
+    /// csv or geojson (default: from the file name's extension).
+    #[arg(long)]
+    format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct SitesExportArgs {
+    /// The server's base URL.
+    #[arg(long, value_name = "URL", env = "DECONFLICT_URL")]
+    url: String,
+    /// A bearer token (deconflict.read).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DECONFLICT_TOKEN",
+        hide_env_values = true
+    )]
+    token: String,
+    /// csv or geojson.
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -510,6 +571,13 @@ fn main() -> anyhow::Result<()> {
             },
             args.out.as_deref(),
         ),
+        Command::Sites(SitesCommand::Import(args)) => {
+            commands::sites::import(&args.file, &args.url, &args.token, args.format.as_deref())
+                .and_then(commands::exit)
+        }
+        Command::Sites(SitesCommand::Export(args)) => {
+            commands::sites::export(&args.url, &args.token, &args.format, args.out.as_deref())
+        }
         Command::Audit(AuditCommand::Verify(args)) => {
             let src = args.data.as_deref().map(|data| commands::audit::Source {
                 data,

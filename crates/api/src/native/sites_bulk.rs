@@ -199,12 +199,17 @@ fn api_error(place: Place, e: ApiError) -> RowError {
     }
 }
 
-/// The id of a row without one: the same for the same notifier and row.
+/// The id of a row without one: the same for the same notifier, name, category and geometry
+/// (so that a list re-imported with other validity, radius or disclosure makes new versions of
+/// the same sites).
 pub fn derived_id(notifier: &PartyId, object: &Map<String, Value>) -> EntityId {
-    let mut name = notifier.as_str().as_bytes().to_vec();
-    name.push(b'\n');
-    name.extend(Value::Object(object.clone()).to_string().as_bytes());
-    EntityId(Uuid::new_v5(&ID_NAMESPACE, &name))
+    let identity = json!([
+        notifier.as_str(),
+        object.get("name"),
+        object.get("category"),
+        object.get("geometry"),
+    ]);
+    EntityId(Uuid::new_v5(&ID_NAMESPACE, identity.to_string().as_bytes()))
 }
 
 /// Decodes one row's object (the body of the single-site endpoint) into a request.
@@ -259,6 +264,7 @@ fn csv_object(
     let mut object = Map::new();
     let mut id = None;
     let (mut lon, mut lat) = (None, None);
+    let (mut lon_given, mut lat_given) = (false, false);
     if record.len() != header.len() {
         errors.push(place.error(
             "row",
@@ -294,8 +300,14 @@ fn csv_object(
                 Ok(v) => id = Some(v),
                 Err(e) => errors.push(e),
             },
-            "lon" => lon = number(&mut errors),
-            "lat" => lat = number(&mut errors),
+            "lon" => {
+                lon_given = true;
+                lon = number(&mut errors);
+            }
+            "lat" => {
+                lat_given = true;
+                lat = number(&mut errors);
+            }
             "radius_m" | "corridor_width_m" => {
                 if let Some(x) = number(&mut errors) {
                     object.insert(column.clone(), json!(x));
@@ -321,12 +333,11 @@ fn csv_object(
                 json!({"type": "Point", "coordinates": [lon, lat]}),
             );
         }
-        (Some(_), None, _) => errors.push(place.error("lat", "lon needs lat")),
-        (None, Some(_), _) => errors.push(place.error("lon", "lat needs lon")),
+        // A cell already refused is reported once.
+        (Some(_), None, _) if !lat_given => errors.push(place.error("lat", "lon needs lat")),
+        (None, Some(_), _) if !lon_given => errors.push(place.error("lon", "lat needs lon")),
         (None, None, false)
-            if !errors
-                .iter()
-                .any(|e| ["lon", "lat", "geometry"].contains(&e.field.as_str())) =>
+            if !lon_given && !lat_given && !errors.iter().any(|e| e.field == "geometry") =>
         {
             errors.push(place.error("lon", "a site needs lon and lat, or geometry"));
         }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod check;
 pub mod export;
 pub mod import;
+pub mod sites;
 
 use std::io::Write;
 

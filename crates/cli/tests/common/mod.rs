@@ -350,7 +350,12 @@ pub fn call_typed(
     content_type: &str,
     body: &[u8],
 ) -> Answer {
-    let agent = agent();
+    // A bulk import can take a while on a loaded machine.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(300)))
+        .build()
+        .into();
     let mut r = match method {
         "PUT" => agent.put(url),
         _ => agent.post(url),
