@@ -197,16 +197,21 @@ fn bad_rows_are_each_named_and_nothing_is_written(backend: Backend) {
         "{}",
         a.text
     );
-    // The service's errors too: validity beyond the limit, a negative radius.
+    // The service's errors too (validity beyond the limit, a negative radius), reported with
+    // the parser's (line 27) at once.
     let a = import(
         &s,
         R,
         "text/csv",
-        &csv(30, &[(7, "valid_until"), (20, "radius_m")]),
+        &csv(30, &[(7, "valid_until"), (20, "radius_m"), (25, "lon")]),
     );
     assert_eq!(a.status, 422, "{}", a.text);
     let errors = a.body["errors"].as_array().expect("errors");
-    assert_eq!(errors.len(), 2, "{}", a.text);
+    assert_eq!(errors.len(), 3, "{}", a.text);
+    assert_eq!(
+        (errors[2]["line"].as_u64(), errors[2]["field"].as_str()),
+        (Some(27), Some("lon"))
+    );
     assert_eq!(
         (errors[0]["line"].as_u64(), errors[0]["field"].as_str()),
         (Some(9), Some("valid_until"))

@@ -74,6 +74,20 @@ fn row_error(row: usize, e: &ServiceError) -> RowError {
 }
 
 impl<S: Store> Service<S> {
+    /// Checks rows as [`Self::import_protected`] does before touching the store (no I/O):
+    /// every row's refusal, with its field. For reporting every bad row of a list at once,
+    /// beside those its parser refused.
+    pub fn check_protected(&self, rows: &[PutProtected]) -> Vec<RowError> {
+        rows.iter()
+            .enumerate()
+            .filter_map(|(i, req)| {
+                self.prepare_protected(req.clone())
+                    .err()
+                    .map(|e| row_error(i, &e))
+            })
+            .collect()
+    }
+
     /// Notifies every row's site or movement in one act, or none (see the module docs).
     /// Returns `Ok(Err(errors))`, every bad row with its field, when any row is refused.
     ///

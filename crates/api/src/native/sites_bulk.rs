@@ -355,14 +355,14 @@ fn parse_csv(
     bytes: &[u8],
     notifier: &PartyId,
     progress: &mut dyn FnMut(u64),
-) -> Result<Vec<SiteRow>, Vec<RowError>> {
+) -> (Vec<SiteRow>, Vec<RowError>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
-        Err(e) => return Err(vec![Place::Line(1).error("header", e.to_string())]),
+        Err(e) => return (vec![], vec![Place::Line(1).error("header", e.to_string())]),
     };
     let mut errors = Vec::new();
     for (i, column) in header.iter().enumerate() {
@@ -385,7 +385,7 @@ fn parse_csv(
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return (vec![], errors);
     }
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -419,11 +419,7 @@ fn parse_csv(
     if rows.is_empty() && errors.is_empty() {
         errors.push(Place::Line(2).error("row", "the file lists no site"));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    (rows, errors)
 }
 
 /// Parses a GeoJSON site list.
@@ -431,25 +427,30 @@ fn parse_geojson(
     bytes: &[u8],
     notifier: &PartyId,
     progress: &mut dyn FnMut(u64),
-) -> Result<Vec<SiteRow>, Vec<RowError>> {
+) -> (Vec<SiteRow>, Vec<RowError>) {
     let whole = |field: &str, message: String| {
-        vec![RowError {
-            line: None,
-            feature: None,
-            field: field.to_owned(),
-            message,
-        }]
+        (
+            Vec::new(),
+            vec![RowError {
+                line: None,
+                feature: None,
+                field: field.to_owned(),
+                message,
+            }],
+        )
     };
-    let doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| whole("features", format!("not JSON: {e}")))?;
+    let doc: Value = match serde_json::from_slice(bytes) {
+        Ok(doc) => doc,
+        Err(e) => return whole("features", format!("not JSON: {e}")),
+    };
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        return Err(whole("type", "must be a FeatureCollection".into()));
+        return whole("type", "must be a FeatureCollection".into());
     }
     let Some(features) = doc.get("features").and_then(Value::as_array) else {
-        return Err(whole("features", "must be an array of features".into()));
+        return whole("features", "must be an array of features".into());
     };
     if features.is_empty() {
-        return Err(whole("features", "the collection lists no site".into()));
+        return whole("features", "the collection lists no site".into());
     }
     let total = features.len() as u64;
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
@@ -498,11 +499,7 @@ fn parse_geojson(
         }
         progress((i as u64 + 1) * bytes.len() as u64 / total);
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    (rows, errors)
 }
 
 /// Parses a site list into requests, reporting every bad row (all of them, each with its line
@@ -517,13 +514,28 @@ pub fn parse(
     notifier: &PartyId,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Vec<SiteRow>, Vec<RowError>> {
-    let mut out = match format {
+    let (rows, errors) = parse_all(bytes, format, notifier, progress);
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// [`parse`], keeping the good rows beside the errors (so that the server can check those
+/// further and report every bad row at once).
+pub fn parse_all(
+    bytes: &[u8],
+    format: Format,
+    notifier: &PartyId,
+    progress: &mut dyn FnMut(u64),
+) -> (Vec<SiteRow>, Vec<RowError>) {
+    let (out, mut errors) = match format {
         Format::Csv => parse_csv(bytes, notifier, progress),
         Format::Geojson => parse_geojson(bytes, notifier, progress),
-    }?;
+    };
     // An id twice in one file: the second is an error (also checked by the service).
     let mut seen = std::collections::HashMap::new();
-    let mut errors = Vec::new();
     for row in &out {
         if let Some(first) = seen.insert(row.request.id, row.place) {
             let at = match first {
@@ -536,12 +548,8 @@ pub fn parse(
             );
         }
     }
-    if errors.is_empty() {
-        out.shrink_to_fit();
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    errors.sort_by_key(|e| (e.line, e.feature));
+    (out, errors)
 }
 
 /// Whether `viewer` may have `notice` in an export (with its geometry): its notifier always;

@@ -167,14 +167,27 @@ pub(crate) async fn import_protected<S: Store>(
         ));
     };
     let notifier = caller.party.clone();
+    let service = std::sync::Arc::clone(&state.service);
     let parsed = tokio::task::spawn_blocking(move || {
-        sites_bulk::parse(&body, format, &notifier, &mut |_| {})
+        let (rows, mut errors) = sites_bulk::parse_all(&body, format, &notifier, &mut |_| {});
+        if !errors.is_empty() {
+            // Report the service's refusals of the rows that parsed too: every bad row at once.
+            let requests: Vec<_> = rows.iter().map(|r| r.request.clone()).collect();
+            errors.extend(
+                service
+                    .check_protected(&requests)
+                    .into_iter()
+                    .map(|e| rows[e.row].place.error(e.field, e.message)),
+            );
+            errors.sort_by_key(|e| (e.line, e.feature));
+        }
+        (rows, errors)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("parsing task failed: {e}")))?;
     let rows: Vec<SiteRow> = match parsed {
-        Ok(rows) => rows,
-        Err(errors) => return Ok(refused(errors)),
+        (rows, errors) if errors.is_empty() => rows,
+        (_, errors) => return Ok(refused(errors)),
     };
     let places: Vec<sites_bulk::Place> = rows.iter().map(|r| r.place).collect();
     let requests = rows.into_iter().map(|r| r.request).collect();
