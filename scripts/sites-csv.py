@@ -7,7 +7,7 @@
 Sites are point sites (lon, lat, radius_m) on a grid over 35-37E, 34-36N, of a category from a
 fixed list, named after their row; no validity column (the server's default applies), so the
 file is the same whatever the day. A spoiled row (every 100/PERCENT-th, from row 50) has one bad
-field, in turn: lon not a number, an unknown disclosure, no name, a latitude beyond 85 degrees,
+field, in turn: lon not a number, an unknown disclosure, no name, a latitude beyond 90 degrees,
 a negative radius, a validity that ended in 2020 — the first three refused by the parser (also
 locally by the CLI), the others by the service's checks (by the server).
 """
@@ -46,7 +46,7 @@ def main() -> None:
                 "lon": "east",
                 "disclosure": "secret",
                 "name": "",
-                "lat": "86.5",
+                "lat": "91.5",
                 "radius_m": "-50",
                 "valid_until": "2020-01-01T00:00:00Z",
             }[field]

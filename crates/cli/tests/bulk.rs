@@ -33,7 +33,7 @@ fn csv(rows: usize, bad: &[(usize, &str)]) -> String {
     for i in 0..rows {
         let lon = 36.0 + (i % 20) as f64 * 0.02;
         let lat = 35.0 + (i / 20) as f64 * 0.02;
-        let mut cells = vec![
+        let mut cells = [
             format!("Clinic {i}"),
             "clinic".to_owned(),
             lon.to_string(),

@@ -182,6 +182,24 @@ fn serde_field(path: &str, message: &str) -> String {
     }
 }
 
+/// The column (or property) of a row that a service's field name is about: the service names
+/// fields of the zone it builds (`volumes[0].footprint.radius_m`), a list names its columns.
+pub fn column_of(field: &str) -> String {
+    let Some(rest) = field.strip_prefix("volumes[") else {
+        return field.to_owned();
+    };
+    let inner = rest.split_once("].").map_or("", |(_, f)| f);
+    if inner.starts_with("footprint.radius_m") {
+        "radius_m".into()
+    } else if inner.starts_with("footprint.center") {
+        "lon,lat".into()
+    } else if inner.starts_with("time") {
+        "valid_from".into()
+    } else {
+        "geometry".into()
+    }
+}
+
 /// A conversion refusal as a row error (its field and message).
 fn api_error(place: Place, e: ApiError) -> RowError {
     match e {
@@ -254,12 +272,15 @@ fn parse_id(place: Place, v: &Value) -> Result<EntityId, RowError> {
         .ok_or_else(|| place.error("id", format!("must be a UUID, got {v}")))
 }
 
+/// A row's id, if given, and its object (the body of the single-site endpoint).
+type RowObject = (Option<EntityId>, Map<String, Value>);
+
 /// One CSV record's object, or every error of its cells.
 fn csv_object(
     place: Place,
     header: &[String],
     record: &csv::StringRecord,
-) -> Result<(Option<EntityId>, Map<String, Value>), Vec<RowError>> {
+) -> Result<RowObject, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut object = Map::new();
     let mut id = None;

@@ -26,7 +26,9 @@ fn good_row(i: usize) -> String {
 }
 
 /// The ways a row is spoiled, each with the field it must be reported on.
-const SPOILERS: &[(&str, fn(&str) -> String)] = &[
+type Spoiler = (&'static str, fn(&str) -> String);
+
+const SPOILERS: &[Spoiler] = &[
     ("lon", |r| replace_cell(r, 3, "east")),
     ("lat", |r| replace_cell(r, 4, "")),
     ("radius_m", |r| replace_cell(r, 5, "wide")),

@@ -173,12 +173,11 @@ pub(crate) async fn import_protected<S: Store>(
         if !errors.is_empty() {
             // Report the service's refusals of the rows that parsed too: every bad row at once.
             let requests: Vec<_> = rows.iter().map(|r| r.request.clone()).collect();
-            errors.extend(
-                service
-                    .check_protected(&requests)
-                    .into_iter()
-                    .map(|e| rows[e.row].place.error(e.field, e.message)),
-            );
+            errors.extend(service.check_protected(&requests).into_iter().map(|e| {
+                rows[e.row]
+                    .place
+                    .error(sites_bulk::column_of(&e.field), e.message)
+            }));
             errors.sort_by_key(|e| (e.line, e.feature));
         }
         (rows, errors)
@@ -216,7 +215,7 @@ pub(crate) async fn import_protected<S: Store>(
                         .get(e.row)
                         .copied()
                         .unwrap_or(sites_bulk::Place::Feature(e.row))
-                        .error(e.field, e.message)
+                        .error(sites_bulk::column_of(&e.field), e.message)
                 })
                 .collect(),
         )),
