@@ -204,6 +204,9 @@ struct DemoArgs {
     /// airspace).
     #[arg(long)]
     no_scenario: bool,
+    /// Protected sites: reconfirmation, grace, probing limit.
+    #[command(flatten)]
+    protected: config::ProtectedArgs,
 }
 
 #[derive(Debug, Args)]
@@ -372,12 +375,20 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let verifier = serve::verifier(&config)?;
     let ready = |addr| tracing::info!("deconflict serving on http://{addr}");
     match serve::open_service(&config)? {
-        serve::Opened::Embedded(s) => {
-            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
-        }
-        serve::Opened::Postgres(s) => {
-            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
-        }
+        serve::Opened::Embedded(s) => runtime()?.block_on(serve::serve(
+            s,
+            verifier,
+            config.protected.check_every(),
+            config.listen,
+            ready,
+        )),
+        serve::Opened::Postgres(s) => runtime()?.block_on(serve::serve(
+            s,
+            verifier,
+            config.protected.check_every(),
+            config.listen,
+            ready,
+        )),
     }
 }
 
@@ -409,23 +420,29 @@ fn demo_on<S: deconflict_store::Store>(
         Some(_) => "store: PostgreSQL".to_owned(),
         None => format!("data: {}", args.data.display()),
     };
-    runtime()?.block_on(serve::serve(service, verifier, args.listen, move |addr| {
-        let mut out = std::io::stdout().lock();
-        // The banner is best effort: the server runs even if stdout is closed.
-        let _ = writeln!(
-            out,
-            "deconflict demo serving on http://{addr}  ({place}, scenario {})",
-            if seeded { "loaded" } else { "already present" }
-        );
-        let _ = writeln!(
-            out,
-            "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
-        );
-        for (party, token) in tokens {
-            let _ = writeln!(out, "  {party}: {token}");
-        }
-        let _ = out.flush();
-    }))
+    runtime()?.block_on(serve::serve(
+        service,
+        verifier,
+        args.protected.check_every(),
+        args.listen,
+        move |addr| {
+            let mut out = std::io::stdout().lock();
+            // The banner is best effort: the server runs even if stdout is closed.
+            let _ = writeln!(
+                out,
+                "deconflict demo serving on http://{addr}  ({place}, scenario {})",
+                if seeded { "loaded" } else { "already present" }
+            );
+            let _ = writeln!(
+                out,
+                "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
+            );
+            for (party, token) in tokens {
+                let _ = writeln!(out, "  {party}: {token}");
+            }
+            let _ = out.flush();
+        },
+    ))
 }
 
 fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
@@ -465,6 +482,7 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
                 .max(1),
         ),
         log_json: args.log_json,
+        protected: args.protected,
     };
     let verifier = serve::verifier(&config)?;
     let tokens = demo::tokens(&key, &args.audience, Duration::from_secs(12 * 3600))?;

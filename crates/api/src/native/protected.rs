@@ -412,7 +412,10 @@ pub(crate) async fn list_protected<S: Store>(
     let now = state.service.now();
     let all = run(&state.service, move |s| s.list_protected(&caller)).await?;
     Ok(Json(ProtectedListJson {
-        protected_sites: all.iter().map(|n| ProtectedJson::of(n, None, now)).collect(),
+        protected_sites: all
+            .iter()
+            .map(|n| ProtectedJson::of(n, None, now))
+            .collect(),
     }))
 }
 
