@@ -84,7 +84,8 @@ enum Command {
     /// Exit status: 0 imported, 2 invalid input (nothing written), 1 a failure.
     Import(ImportArgs),
     /// Write every live entity of a data directory as a GeoJSON FeatureCollection that `import`
-    /// and `check` read back, offline (stop the server first).
+    /// and `check` read back, offline (stop the server first). Protected sites notified
+    /// conflict-only are left out unless --include-confidential.
     Export(ExportArgs),
     /// Export or verify the audit log: every change, hash-chained and signed with the server's
     /// Ed25519 key (`<data>/audit-key.pem`). See docs/audit.md.
@@ -174,6 +175,11 @@ struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write the zones of protected sites notified conflict-only (kind `confidential`),
+    /// whose geometry is for their notifier and the service only: for the operator's own
+    /// backup, never for a party. `import` does not read them back.
+    #[arg(long)]
+    include_confidential: bool,
 }
 
 #[derive(Debug, Args)]
@@ -520,7 +526,9 @@ fn main() -> anyhow::Result<()> {
             dry_run: args.dry_run,
         })
         .and_then(commands::exit),
-        Command::Export(args) => commands::export::run(&args.data, args.out.as_deref()),
+        Command::Export(args) => {
+            commands::export::run(&args.data, args.out.as_deref(), args.include_confidential)
+        }
         Command::Audit(AuditCommand::Export(args)) => commands::audit::export(
             &commands::audit::Source {
                 data: &args.data,
