@@ -372,12 +372,20 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let verifier = serve::verifier(&config)?;
     let ready = |addr| tracing::info!("deconflict serving on http://{addr}");
     match serve::open_service(&config)? {
-        serve::Opened::Embedded(s) => {
-            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
-        }
-        serve::Opened::Postgres(s) => {
-            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
-        }
+        serve::Opened::Embedded(s) => runtime()?.block_on(serve::serve(
+            s,
+            verifier,
+            config.listen,
+            axum::Router::new(),
+            ready,
+        )),
+        serve::Opened::Postgres(s) => runtime()?.block_on(serve::serve(
+            s,
+            verifier,
+            config.listen,
+            axum::Router::new(),
+            ready,
+        )),
     }
 }
 
@@ -409,23 +417,36 @@ fn demo_on<S: deconflict_store::Store>(
         Some(_) => "store: PostgreSQL".to_owned(),
         None => format!("data: {}", args.data.display()),
     };
-    runtime()?.block_on(serve::serve(service, verifier, args.listen, move |addr| {
-        let mut out = std::io::stdout().lock();
-        // The banner is best effort: the server runs even if stdout is closed.
-        let _ = writeln!(
-            out,
-            "deconflict demo serving on http://{addr}  ({place}, scenario {})",
-            if seeded { "loaded" } else { "already present" }
-        );
-        let _ = writeln!(
-            out,
-            "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
-        );
-        for (party, token) in tokens {
-            let _ = writeln!(out, "  {party}: {token}");
-        }
-        let _ = out.flush();
-    }))
+    // The page offers the demo tokens only on a loopback address: a demo reachable from other
+    // machines does not hand them out (they are still printed below).
+    let extra = if args.listen.ip().is_loopback() {
+        demo::token_routes(tokens)
+    } else {
+        axum::Router::new()
+    };
+    runtime()?.block_on(serve::serve(
+        service,
+        verifier,
+        args.listen,
+        extra,
+        move |addr| {
+            let mut out = std::io::stdout().lock();
+            // The banner is best effort: the server runs even if stdout is closed.
+            let _ = writeln!(
+                out,
+                "deconflict demo serving on http://{addr}  ({place}, scenario {})",
+                if seeded { "loaded" } else { "already present" }
+            );
+            let _ = writeln!(
+                out,
+                "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
+            );
+            for (party, token) in tokens {
+                let _ = writeln!(out, "  {party}: {token}");
+            }
+            let _ = out.flush();
+        },
+    ))
 }
 
 fn run_demo(args: DemoArgs) -> anyhow::Result<()> {

@@ -158,11 +158,14 @@ async fn escalate<S: Store>(
     }
 }
 
-/// Serves until a shutdown signal. `ready` is called with the bound address once listening.
+/// Serves until a shutdown signal: the API, the web UI at `/` (`deconflict-web`), and `extra`
+/// (routes only some commands add, such as the demo's tokens). `ready` is called with the bound
+/// address once listening.
 pub async fn serve<S: Store>(
     service: Arc<Service<S>>,
     verifier: Verifier,
     listen: std::net::SocketAddr,
+    extra: axum::Router,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
     // Buckets make the request latency a Prometheus histogram (by default the exporter renders
@@ -194,7 +197,9 @@ pub async fn serve<S: Store>(
         service,
         verifier: Arc::new(verifier),
     };
-    let app = router(state, Arc::new(move || prometheus.render()));
+    let app = router(state, Arc::new(move || prometheus.render()))
+        .merge(deconflict_web::routes())
+        .merge(extra);
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
