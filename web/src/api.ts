@@ -161,7 +161,7 @@ export const api = {
     call<{ conflicts: Conflict[] }>('GET', `/v1/operations/${id}/conflicts`),
   putOperation: (id: string, body: unknown) =>
     call<{ operation: Entity; conflicts: Conflict[] }>('PUT', `/v1/operations/${id}`, body),
-  protectedSites: () => call<{ sites?: ProtectedSite[]; protected_sites?: ProtectedSite[] }>('GET', '/v1/protected-sites'),
+  protectedSites: () => call<{ protected_sites: ProtectedSite[] }>('GET', '/v1/protected-sites'),
   ceasefires: () => call<{ ceasefires: Ceasefire[] }>('GET', '/v1/ceasefires'),
   reports: (after?: string) =>
     call<{ reports: Report[]; next?: string | null }>(

@@ -159,11 +159,12 @@ async function refresh(): Promise<void> {
     }
     return all;
   };
-  const [prot, cfs, reps] = await Promise.all([api.protectedSites(), api.ceasefires(), reports(), refreshInbox()]);
-  const sites = prot.sites ?? prot.protected_sites ?? [];
+  const [prot, cfs, reps] = await Promise.all([api.protectedSites(), api.ceasefires(), reports()]);
+  const sites = prot.protected_sites;
   data.prot = sites.flatMap(protectedFeatures);
   names.clear();
   for (const x of [...sites, ...cfs.ceasefires]) names.set(x.id, x.name);
+  await refreshInbox();
   data.ceasefires = cfs.ceasefires;
   data.cf = cfs.ceasefires.map(ceasefireFeature);
   data.reports = reps.map(reportFeature);
@@ -291,17 +292,22 @@ async function refreshInbox(): Promise<void> {
 
 function describeEvent(e: Notification['event']): string {
   const s = (k: string) => String(e[k] ?? '');
+  const agreement = (id: string) => (names.has(id) ? `“${names.get(id)}”` : `agreement ${short(id)}`);
   switch (e.type) {
     case 'entity_changed':
-      return `${s('owner')}'s entity ${short(s('entity'))} ${s('change')} in your subscribed area`;
+      return `${s('owner')}'s ${short(s('entity'))} ${s('change')} in your subscribed area`;
     case 'ceasefire_changed':
-      return `ceasefire ${short(s('agreement'))} is now ${s('status').replace('_', ' ')} (by ${s('by')})`;
+      return `ceasefire ${agreement(s('agreement'))} is now ${s('status').replace('_', ' ')} (by ${s('by')})`;
     case 'exemption_declared':
-      return `${s('party')} declared a ${s('category')} exemption for operation ${short(s('operation'))}: ${s('justification')}`;
-    default: {
-      const name = e.name ?? e.site_name;
-      return `${e.type.replace(/_/g, ' ')}${name ? `: ${String(name)}` : ''}`;
-    }
+      return `${s('party')} declared a ${s('category')} exemption in ${agreement(s('agreement'))} for operation ${short(s('operation'))}: ${s('justification')}`;
+    case 'protected_site_notified':
+      return `${s('notifier')} notified the protected ${s('category')} “${s('name')}” (version ${s('version')})`;
+    case 'violation_reported':
+      return `${s('reporter')} reported a ${s('category').replace(/_/g, ' ')}${e.alleged_party ? ` alleged against ${s('alleged_party')}` : ''}`;
+    case 'acknowledgement_overdue':
+      return `reminder: notification #${s('notification')} was due for acknowledgement by ${fmtTime(Date.parse(s('deadline')))}`;
+    default:
+      return e.type.replace(/_/g, ' ');
   }
 }
 

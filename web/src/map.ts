@@ -26,8 +26,8 @@ export function createMap(container: HTMLElement): maplibregl.Map {
   const { land, borders, coast } = basemap();
   const map = new maplibregl.Map({
     container,
-    center: [37.1, 35.9],
-    zoom: 7,
+    center: [37.3, 35.85],
+    zoom: 7.4,
     attributionControl: false,
     style: {
       version: 8,
