@@ -83,7 +83,7 @@ export async function shot(page, name) {
 /// Signs in by clicking the demo party's button, and waits for the picture.
 export async function signInAs(page, party) {
   await page.getByRole('button', { name: `Sign in as ${party}` }).click();
-  await page.locator('#summary').filter({ hasText: 'operations live' }).waitFor();
+  await page.locator('#summary').filter({ hasText: ' live (' }).waitFor();
   await waitForMapIdle(page);
 }
 

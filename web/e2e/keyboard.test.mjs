@@ -33,7 +33,7 @@ test('sign in and acknowledge with the keyboard only', async () => {
   await shot(page, 'keyboard-01-token-typed');
   await page.keyboard.press('Enter');
   await page.getByText('Signed in as southern-air-force').waitFor();
-  await page.locator('#summary').filter({ hasText: 'operations live' }).waitFor();
+  await page.locator('#summary').filter({ hasText: ' live (' }).waitFor();
 
   const before = await page.locator('#inbox button[data-ack]').count();
   assert.ok(before > 0, 'the southern force has notifications to acknowledge');

@@ -126,7 +126,10 @@ function viewTiles(): VolumeSpec[][] | null {
 
 const byId = (es: Entity[]) => [...new Map(es.map((e) => [e.id, e])).values()];
 
+let airspaceSeq = 0; // answers to an older view are dropped
+
 async function refreshAirspace(): Promise<void> {
+  const mine = ++airspaceSeq;
   const chunks = viewTiles();
   $('too-wide').hidden = chunks !== null;
   if (chunks === null) {
@@ -135,6 +138,7 @@ async function refreshAirspace(): Promise<void> {
     data.ownOps = [];
   } else {
     const answers = await Promise.all(chunks.map((c) => Promise.all([api.queryOperations(c), api.queryZones(c)])));
+    if (mine !== airspaceSeq) return;
     const ops = byId(answers.flatMap(([o]) => o.operations));
     const zones = byId(answers.flatMap(([, z]) => z.zones));
     data.ops = ops.flatMap((e) => entityFeatures(e, me));
@@ -196,8 +200,11 @@ function render(): void {
   });
   const n = (fs: Feature[]) => new Set(fs.map((f) => f.properties.id)).size;
   const own = n(ops.filter((f) => f.properties.layer === 'own'));
-  const summary = `At ${fmtTime(t)}, ${lo}–${hi} m: ${n(ops)} operations live (${own} yours), ${n(zones)} zones, ` +
-    `${n(prot)} protected sites and movements, ${n(cf)} ceasefire areas, ${n(reps)} violation reports in the 24 h before.`;
+  const k = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  const summary = `At ${fmtTime(t)}, ${lo}–${hi} m: ${k(n(ops), 'operation', 'operations')} live (${own} yours), ` +
+    `${k(n(zones), 'restricted or separation zone', 'restricted or separation zones')}, ` +
+    `${k(n(prot), 'protected site or movement', 'protected sites and movements')}, ${k(n(cf), 'ceasefire area', 'ceasefire areas')}, ` +
+    `${k(n(reps), 'violation report', 'violation reports')} in the 24 h before.`;
   $('summary').textContent = summary;
   $('summary').dataset.ops = String(n(ops));
 }
@@ -440,7 +447,7 @@ async function check(): Promise<void> {
   }
   result(
     el('p', { className: 'hint' }, 'Read-only check (POST /v1/operations/query and /v1/zones/query, as you may see the airspace): nothing was written. The server decides on submission; a ceasefire in force may still refuse it.'),
-    el('p', { id: 'plan-count' }, hits.length ? `This volume intersects ${ops.operations.length} operations and ${zones.zones.length} zones. Submitting names their ${planKey.length} OVNs in the key:` : 'Nothing you can see intersects this volume: the key is empty.'),
+    el('p', { id: 'plan-count' }, hits.length ? `This volume intersects ${ops.operations.length} operation(s) and ${zones.zones.length} zone(s). Submitting names their ${planKey.length} OVN(s) in the key:` : 'Nothing you can see intersects this volume: the key is empty.'),
     list,
   );
   zoomTo([footprintGeometry(v.footprint).coordinates as LonLat[][]], Date.parse(v.time_start));

@@ -14,11 +14,43 @@ const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: 
 
 export const SOURCES = ['ceasefires', 'zones', 'protected', 'ops', 'reports', 'plan', 'highlight'] as const;
 
+/// Makes a line or ring continuous across the antimeridian (Natural Earth's Russia, Fiji and
+/// Antarctica jump from 180° to -180°): each point is moved by ±360° to stay within 180° of the
+/// one before. MapLibre draws longitudes beyond ±180° on the next copy of the world.
+function unwrap(line: GeoJSON.Position[]): GeoJSON.Position[] {
+  let shift = 0;
+  return line.map((p, i) => {
+    if (i > 0) {
+      const d = p[0] - line[i - 1][0];
+      if (d > 180) shift -= 360;
+      else if (d < -180) shift += 360;
+    }
+    return [p[0] + shift, p[1]];
+  });
+}
+
+function unwrapGeometry(g: GeoJSON.Geometry): GeoJSON.Geometry {
+  switch (g.type) {
+    case 'LineString': return { ...g, coordinates: unwrap(g.coordinates) };
+    case 'MultiLineString': return { ...g, coordinates: g.coordinates.map(unwrap) };
+    case 'Polygon': return { ...g, coordinates: g.coordinates.map(unwrap) };
+    case 'MultiPolygon': return { ...g, coordinates: g.coordinates.map((p) => p.map(unwrap)) };
+    default: return g;
+  }
+}
+
 function basemap() {
   const topo = countries as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
-  const land = feature(topo, topo.objects.countries) as GeoJSON.FeatureCollection;
-  const borders = mesh(topo, topo.objects.countries, (a, b) => a !== b);
-  const coast = mesh(topo, topo.objects.countries, (a, b) => a === b);
+  const all = feature(topo, topo.objects.countries) as GeoJSON.FeatureCollection;
+  // Antarctica's ring runs along the antimeridian and the pole: it is left out.
+  const land: GeoJSON.FeatureCollection = {
+    type: 'FeatureCollection',
+    features: all.features
+      .filter((f) => (f.properties as { name?: string } | null)?.name !== 'Antarctica')
+      .map((f) => ({ ...f, geometry: unwrapGeometry(f.geometry) })),
+  };
+  const borders = unwrapGeometry(mesh(topo, topo.objects.countries, (a, b) => a !== b));
+  const coast = unwrapGeometry(mesh(topo, topo.objects.countries, (a, b) => a === b));
   return { land, borders, coast };
 }
 
@@ -99,8 +131,17 @@ export function createMap(container: HTMLElement): maplibregl.Map {
   return map;
 }
 
-/// Country names as HTML labels (MapLibre's own text needs glyphs from a URL).
+/// Country names as HTML labels (MapLibre's own text needs glyphs from a URL), each shown once
+/// its country is large enough on screen for the name not to crowd its neighbours.
 function placeLabels(map: maplibregl.Map, land: GeoJSON.FeatureCollection): void {
+  const labels: { el: HTMLElement; area: number }[] = [];
+  const fit = () => {
+    // Square degrees to square pixels at this zoom (at the equator; good enough to choose).
+    const k = (512 / 360) ** 2 * 4 ** map.getZoom();
+    for (const l of labels) l.el.style.visibility = l.area * k > 40000 ? 'visible' : 'hidden';
+  };
+  map.on('zoomend', fit);
+  map.once('load', fit);
   for (const f of land.features) {
     const name = (f.properties as { name?: string } | null)?.name;
     if (!name || !f.geometry) continue;
@@ -118,6 +159,7 @@ function placeLabels(map: maplibregl.Map, land: GeoJSON.FeatureCollection): void
     el.className = 'place';
     el.textContent = name;
     el.setAttribute('aria-hidden', 'true');
+    labels.push({ el, area: bestArea });
     new maplibregl.Marker({ element: el }).setLngLat([(best[0] + best[2]) / 2, (best[1] + best[3]) / 2]).addTo(map);
   }
 }
