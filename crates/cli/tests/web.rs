@@ -35,7 +35,11 @@ fn demo_serves_the_page_its_assets_and_the_demo_tokens() {
     for asset in assets {
         let a = call("GET", &format!("{}{asset}", server.base), None, None);
         assert_eq!(a.status, 200, "{asset}");
-        assert!(a.content_type.starts_with("text/"), "{asset}: {}", a.content_type);
+        assert!(
+            a.content_type.starts_with("text/"),
+            "{asset}: {}",
+            a.content_type
+        );
     }
     let tokens = call("GET", &format!("{}/demo/tokens", server.base), None, None);
     assert_eq!(tokens.status, 200);
