@@ -35,8 +35,8 @@ test('a seeded conflict is listed, and a click zooms to it', async () => {
   assert.match(await item.innerText(), /operation 00000003 of southern-air-force/);
   await item.click();
   await waitForMapIdle(page);
-  // The slider moved into the common window: the southern patrol is live there.
-  assert.ok((await opsLive()) >= 2);
+  // The slider moved into the common window: both patrols are live there.
+  assert.ok((await opsLive()) >= 2, await page.locator('#summary').innerText());
   await shot(page, 'desktop-03-conflict-zoomed');
 });
 
@@ -105,6 +105,30 @@ test('draw an operation, see its conflicts before submitting, then submit', asyn
   await shot(page, 'desktop-09-filed');
 });
 
+test('draw a circle and check it', async () => {
+  await page.getByRole('radio', { name: 'Circle' }).check();
+  await page.getByRole('button', { name: 'Draw on the map' }).click();
+  const box = await page.locator('#map canvas').boundingBox();
+  for (const c of [[36.70, 35.60], [36.75, 35.60]]) {
+    const p = await page.evaluate((c) => window.deconflictMap.project(c), c);
+    await page.mouse.click(box.x + p.x, box.y + p.y);
+  }
+  const [lon, lat] = (await page.locator('#center').inputValue()).split(',').map(Number);
+  assert.ok(Math.abs(lon - 36.7) < 0.01 && Math.abs(lat - 35.6) < 0.01, `centre ${lon},${lat}`);
+  const radius = Number(await page.locator('#radius').inputValue());
+  assert.ok(Math.abs(radius - 4530) < 100, `radius ${radius} m`);
+  await page.getByRole('button', { name: 'Check conflicts (writes nothing)' }).click();
+  await page.locator('#plan-conflicts li').first().waitFor();
+  // The southern patrol and the southern hospital (a protected zone) inside it.
+  const text = await page.locator('#plan-conflicts').innerText();
+  assert.match(text, /operation 00000004 of southern-air-force/);
+  assert.match(text, /protected zone “Southern district hospital” of relief-agency/);
+  await page.locator('#plan-result').scrollIntoViewIfNeeded();
+  await shot(page, 'desktop-10-circle-checked');
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.getByRole('radio', { name: 'Polygon' }).check();
+});
+
 test('another party\'s change arrives live, without a reload', async () => {
   await page.getByRole('button', { name: 'Now', exact: true }).click();
   await page.evaluate(() => window.deconflictMap.jumpTo({ center: [37.1, 35.9], zoom: 7 }));
@@ -122,7 +146,7 @@ test('another party\'s change arrives live, without a reload', async () => {
   assert.equal(put.status, 201, JSON.stringify(put.json));
   await page.waitForFunction((n) => Number(document.querySelector('#summary').dataset.ops) === n + 1, before, { timeout: 10000 });
   await waitForMapIdle(page);
-  await shot(page, 'desktop-10-live-update');
+  await shot(page, 'desktop-11-live-update');
 });
 
 test('acknowledge a notification', async () => {
@@ -134,13 +158,13 @@ test('acknowledge a notification', async () => {
   await page.waitForFunction((n) => document.querySelectorAll('#inbox button[data-ack]').length === n - 1, n);
   await page.locator('#inbox .acked').first().waitFor();
   await page.locator('#inbox').scrollIntoViewIfNeeded();
-  await shot(page, 'desktop-11-acknowledged');
+  await shot(page, 'desktop-12-acknowledged');
 });
 
 test('the per-ceasefire chart shows the daily tallies', async () => {
   await page.locator('#chart-cf').selectOption({ label: 'Nationwide cessation of hostilities (ended)' });
   await page.locator('#chart svg rect').first().waitFor();
   await page.locator('#chart').scrollIntoViewIfNeeded();
-  await shot(page, 'desktop-12-chart');
+  await shot(page, 'desktop-13-chart');
   assert.deepEqual(errors, []);
 });

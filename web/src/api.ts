@@ -176,6 +176,8 @@ export const api = {
   inbox: (after: number) =>
     call<{ notifications: Notification[] }>('GET', `/v1/inbox?after=${after}`),
   ack: (id: number) => call<unknown>('POST', `/v1/inbox/${id}/ack`),
+  overdue: () =>
+    call<{ overdue: { notification: number; due_at: string; escalations: number }[] }>('GET', '/v1/inbox/overdue'),
 };
 
 /// The demo's tokens, when this server is `deconflict demo` on loopback (404 otherwise).

@@ -224,7 +224,7 @@ async function refreshConflicts(): Promise<void> {
         const b = el('button', { type: 'button', className: 'link' }, text);
         b.dataset.conflict = `${op.id}:${c.with.id}`;
         b.setAttribute('aria-label', `Show on the map: ${text}`);
-        b.addEventListener('click', () => zoomTo(p.intersection, Date.parse(p.time_start)));
+        b.addEventListener('click', () => zoomTo(p.intersection, Date.parse(p.time_start), Date.parse(p.time_end)));
         items.push(el('li', {}, b));
       }
     }
@@ -242,7 +242,7 @@ function describeOther(c: Conflict): string {
   return `${c.kind === 'protected' ? 'protected site' : c.kind} ${name ? `“${name}”` : short(w.id)}`;
 }
 
-function zoomTo(polys: LonLat[][][], at?: number): void {
+function zoomTo(polys: LonLat[][][], at?: number, until?: number): void {
   if (!map) return;
   const b = bbox(polys);
   if (!Number.isFinite(b[0])) return;
@@ -251,7 +251,9 @@ function zoomTo(polys: LonLat[][][], at?: number): void {
     setData(map!, 'highlight', polys.map((rings) => ({ type: 'Feature', geometry: { type: 'Polygon', coordinates: rings }, properties: {} }))),
   );
   if (at !== undefined) {
-    const step = Math.round((at - base) / STEP_MS) + NOW_STEP;
+    // The first slider step inside [at, until) (the slider moves in 15-minute steps).
+    let step = Math.ceil((at - base) / STEP_MS) + NOW_STEP;
+    if (until !== undefined && base + (step - NOW_STEP) * STEP_MS >= until) step = Math.floor((at - base) / STEP_MS) + NOW_STEP;
     if (step >= 0 && step <= 480) $<HTMLInputElement>('time').value = String(step);
     render();
   }
@@ -269,9 +271,17 @@ async function refreshInbox(): Promise<void> {
     after = page[page.length - 1].id;
   }
   data.inbox = all;
+  const overdue = new Map((await api.overdue()).overdue.map((o) => [o.notification, o]));
+  const pending = all.filter((n) => n.requires_ack && !n.acked_at).length;
+  $('inbox-count').textContent = `${pending} to acknowledge${overdue.size ? `, ${overdue.size} overdue` : ''}`;
   const items = [...all].reverse().map((n) => {
     const text = el('span', {}, `#${n.id} ${fmtTime(Date.parse(n.created_at))}: ${describeEvent(n.event)}`);
     const li = el('li', {}, text);
+    const late = overdue.get(n.id);
+    if (late && !n.acked_at) {
+      li.classList.add('overdue');
+      li.append(el('strong', { className: 'error' }, ` overdue since ${fmtTime(Date.parse(late.due_at))}${late.escalations ? ` (${late.escalations} reminders)` : ''}`));
+    }
     if (n.requires_ack && !n.acked_at) {
       const b = el('button', { type: 'button' }, 'Acknowledge');
       b.setAttribute('aria-label', `Acknowledge notification ${n.id}`);
@@ -437,7 +447,8 @@ async function check(): Promise<void> {
   planKey = hits.map((e) => e.ovn);
   const list = el('ul', { className: 'list', id: 'plan-conflicts' });
   for (const e of hits) {
-    const text = `${e.entity} ${short(e.id)} of ${e.owner}${e.disclosure === 'coarse' ? ' (coarse)' : ''}: key needs OVN ${e.ovn}`;
+    const what = names.has(e.id) ? `${e.zone_kind ?? ''} zone “${names.get(e.id)}” of ${e.owner}` : `${e.entity} ${short(e.id)} of ${e.owner}`;
+    const text = `${what}${e.disclosure === 'coarse' ? ' (coarse)' : ''}: key needs OVN ${e.ovn}`;
     const b = el('button', { type: 'button', className: 'link' }, text);
     b.addEventListener('click', () => {
       const polys = entityFeatures(e, me).map((f) => (f.geometry as GeoJSON.Polygon).coordinates as LonLat[][]);
@@ -450,7 +461,7 @@ async function check(): Promise<void> {
     el('p', { id: 'plan-count' }, hits.length ? `This volume intersects ${ops.operations.length} operation(s) and ${zones.zones.length} zone(s). Submitting names their ${planKey.length} OVN(s) in the key:` : 'Nothing you can see intersects this volume: the key is empty.'),
     list,
   );
-  zoomTo([footprintGeometry(v.footprint).coordinates as LonLat[][]], Date.parse(v.time_start));
+  zoomTo([footprintGeometry(v.footprint).coordinates as LonLat[][]], Date.parse(v.time_start), Date.parse(v.time_end));
 }
 
 async function submit(extraKey: string[] = []): Promise<void> {
@@ -473,6 +484,7 @@ async function submit(extraKey: string[] = []): Promise<void> {
     );
     points = [];
     planKey = [];
+    for (const f of ['vertices', 'center', 'radius']) $<HTMLInputElement>(f).value = '';
     drawPlan();
     await refresh();
   } catch (e) {
