@@ -428,6 +428,7 @@ function clearPlan(): void {
   $('plan-result').replaceChildren();
   setDrawing(false);
   drawPlan();
+  void import('./map').then(({ setData }) => map && setData(map, 'highlight', []));
 }
 
 function result(...kids: (Node | string)[]): void {
