@@ -386,6 +386,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             verifier,
             config.protected.check_every(),
             config.listen,
+            axum::Router::new(),
             ready,
         )),
         serve::Opened::Postgres(s) => runtime()?.block_on(serve::serve(
@@ -393,6 +394,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             verifier,
             config.protected.check_every(),
             config.listen,
+            axum::Router::new(),
             ready,
         )),
     }
@@ -426,11 +428,19 @@ fn demo_on<S: deconflict_store::Store>(
         Some(_) => "store: PostgreSQL".to_owned(),
         None => format!("data: {}", args.data.display()),
     };
+    // The page offers the demo tokens only on a loopback address: a demo reachable from other
+    // machines does not hand them out (they are still printed below).
+    let extra = if args.listen.ip().is_loopback() {
+        demo::token_routes(tokens)
+    } else {
+        axum::Router::new()
+    };
     runtime()?.block_on(serve::serve(
         service,
         verifier,
         args.protected.check_every(),
         args.listen,
+        extra,
         move |addr| {
             let mut out = std::io::stdout().lock();
             // The banner is best effort: the server runs even if stdout is closed.

@@ -185,13 +185,16 @@ async fn lapse<S: Store>(
     }
 }
 
-/// Serves until a shutdown signal. `ready` is called with the bound address once listening.
-/// Protected sites' validity is looked at every `validity_every`.
+/// Serves until a shutdown signal: the API, the web UI at `/` (`deconflict-web`), and `extra`
+/// (routes only some commands add, such as the demo's tokens). `ready` is called with the bound
+/// address once listening. Protected sites' validity is looked at every
+/// `validity_every`.
 pub async fn serve<S: Store>(
     service: Arc<Service<S>>,
     verifier: Verifier,
     validity_every: std::time::Duration,
     listen: std::net::SocketAddr,
+    extra: axum::Router,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
     // Buckets make the request latency a Prometheus histogram (by default the exporter renders
@@ -229,7 +232,9 @@ pub async fn serve<S: Store>(
         service,
         verifier: Arc::new(verifier),
     };
-    let app = router(state, Arc::new(move || prometheus.render()));
+    let app = router(state, Arc::new(move || prometheus.render()))
+        .merge(deconflict_web::routes())
+        .merge(extra);
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
