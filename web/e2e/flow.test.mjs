@@ -26,6 +26,9 @@ test('sign in as a demo party', async () => {
   await signInAs(page, 'northern-air-force');
   await assert.doesNotReject(page.getByText('Signed in as northern-air-force').waitFor());
   await shot(page, 'desktop-02-signed-in');
+  // The demo's field clinic is notified conflict-only: its name appears nowhere on the page.
+  await waitForMapIdle(page);
+  assert.ok(!(await page.locator('body').innerText()).includes('Field clinic'));
 });
 
 test('a seeded conflict is listed, and a click zooms to it', async () => {

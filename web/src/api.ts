@@ -31,9 +31,11 @@ export interface Entity {
   zone_kind?: string;
   ovn: string;
   version: number;
-  disclosure: 'full' | 'coarse';
+  disclosure: 'full' | 'coarse' | 'withheld';
   volumes?: VolumeSpec[];
   coarse_volumes?: CoarseVolume[];
+  /** A protected site notified conflict-only: its category (no geometry is ever given). */
+  category?: string;
 }
 
 export interface Pair {

@@ -238,6 +238,10 @@ function describeOther(c: Conflict): string {
   if (c.kind === 'operation' || c.kind === 'zone' || c.kind === 'restricted') {
     return `${c.kind} ${short(w.id)} of ${w.owner}${w.disclosure === 'coarse' ? ' (disclosed coarsely)' : ''}`;
   }
+  if (w.disclosure === 'withheld') {
+    // A site notified conflict-only: the API gives its category and notifier, never where it is.
+    return `protected site (${w.category ?? 'protected'}, location withheld) ${short(w.id)} of ${w.owner}`;
+  }
   const name = names.get(w.id);
   return `${c.kind === 'protected' ? 'protected site' : c.kind} ${name ? `“${name}”` : short(w.id)}`;
 }
