@@ -65,6 +65,9 @@ pub struct ServeArgs {
         env = "DECONFLICT_DSS_MAX_SUBSCRIPTIONS_PER_AREA"
     )]
     pub dss_max_subscriptions_per_area: Option<usize>,
+    /// Protected sites: reconfirmation, grace, probing limit.
+    #[command(flatten)]
+    pub protected: ProtectedArgs,
     /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
     /// audience, h3_resolution, public_url, dss_require_https, dss_max_subscriptions_per_area,
     /// ack_deadline, log_json.
@@ -73,6 +76,49 @@ pub struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "DECONFLICT_LOG_JSON")]
     pub log_json: bool,
+}
+
+/// Settings of protected sites (`serve` and `demo`; flags or environment only).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct ProtectedArgs {
+    /// Seconds before a protected site's validity ends that its notifier is asked to reconfirm
+    /// it (default 259200: three days).
+    #[arg(long, value_name = "SECS", env = "DECONFLICT_RECONFIRM_LEAD")]
+    pub reconfirm_lead: Option<u64>,
+    /// Seconds a protected site not reconfirmed keeps protecting after every party was told it
+    /// lapses (default 86400).
+    #[arg(long, value_name = "SECS", env = "DECONFLICT_PROTECTED_GRACE")]
+    pub protected_grace: Option<u64>,
+    /// Most checks a party may make near one conflict-only protected site per day (default 8);
+    /// beyond, they are refused (429) and the site's notifier is told.
+    #[arg(long, value_name = "N", env = "DECONFLICT_PROBE_LIMIT")]
+    pub probe_limit: Option<u32>,
+    /// Seconds between looks for protected sites to reconfirm or lapse (default 60).
+    #[arg(long, value_name = "SECS", env = "DECONFLICT_VALIDITY_CHECK_EVERY")]
+    pub validity_check_every: Option<u64>,
+}
+
+impl ProtectedArgs {
+    /// The service's settings.
+    pub fn service_config(&self) -> deconflict_service::protected::ProtectedConfig {
+        let d = deconflict_service::protected::ProtectedConfig::default();
+        let secs = |s: Option<u64>, default: chrono::Duration| {
+            s.map_or(default, |s| {
+                chrono::Duration::seconds(i64::try_from(s.max(1)).unwrap_or(i64::MAX / 1000))
+            })
+        };
+        deconflict_service::protected::ProtectedConfig {
+            reconfirm_lead: secs(self.reconfirm_lead, d.reconfirm_lead),
+            grace: secs(self.protected_grace, d.grace),
+            probe_limit: self.probe_limit.unwrap_or(d.probe_limit),
+            ..d
+        }
+    }
+
+    /// How often the server looks for protected sites to reconfirm or lapse.
+    pub fn check_every(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.validity_check_every.unwrap_or(60).max(1))
+    }
 }
 
 /// The TOML file.
@@ -124,6 +170,8 @@ pub struct ServeConfig {
     pub dss_max_subscriptions_per_area: usize,
     /// How long a party has to acknowledge a notification.
     pub ack_deadline: std::time::Duration,
+    /// Protected sites: reconfirmation, grace, probing limit.
+    pub protected: ProtectedArgs,
     /// JSON logs.
     pub log_json: bool,
 }
@@ -203,6 +251,7 @@ impl ServeArgs {
             anyhow::bail!("public_url must be an http:// or https:// URL, got {public_url:?}");
         }
         Ok(ServeConfig {
+            protected: self.protected,
             public_url: public_url.trim_end_matches('/').to_owned(),
             dss_require_https: self.dss_require_https || file.dss_require_https,
             ack_deadline: std::time::Duration::from_secs(
@@ -258,6 +307,7 @@ mod tests {
             dss_require_https: false,
             dss_max_subscriptions_per_area: None,
             ack_deadline: None,
+            protected: ProtectedArgs::default(),
             config,
             log_json: false,
         }

@@ -473,3 +473,26 @@ pub fn tokens(
     ));
     Ok(out)
 }
+
+/// `GET /demo/tokens`: the demo tokens as JSON (`{"tokens": [{"party", "token"}]}`), for the web
+/// UI's sign-in page. Added by `deconflict demo` only (on a loopback address), never by `serve`.
+pub fn token_routes(tokens: &[(String, String)]) -> axum::Router {
+    let body = serde_json::json!({
+        "tokens": tokens
+            .iter()
+            .map(|(party, token)| serde_json::json!({"party": party, "token": token}))
+            .collect::<Vec<_>>(),
+    });
+    axum::Router::new().route(
+        "/demo/tokens",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [(axum::http::header::CACHE_CONTROL, "no-store")],
+                    axum::Json(body),
+                )
+            }
+        }),
+    )
+}

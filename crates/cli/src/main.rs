@@ -84,7 +84,8 @@ enum Command {
     /// Exit status: 0 imported, 2 invalid input (nothing written), 1 a failure.
     Import(ImportArgs),
     /// Write every live entity of a data directory as a GeoJSON FeatureCollection that `import`
-    /// and `check` read back, offline (stop the server first).
+    /// and `check` read back, offline (stop the server first). Protected sites notified
+    /// conflict-only are left out unless --include-confidential.
     Export(ExportArgs),
     /// Export or verify the audit log: every change, hash-chained and signed with the server's
     /// Ed25519 key (`<data>/audit-key.pem`). See docs/audit.md.
@@ -235,6 +236,11 @@ struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write the zones of protected sites notified conflict-only (kind `confidential`),
+    /// whose geometry is for their notifier and the service only: for the operator's own
+    /// backup, never for a party. `import` does not read them back.
+    #[arg(long)]
+    include_confidential: bool,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +271,9 @@ struct DemoArgs {
     /// airspace).
     #[arg(long)]
     no_scenario: bool,
+    /// Protected sites: reconfirmation, grace, probing limit.
+    #[command(flatten)]
+    protected: config::ProtectedArgs,
 }
 
 #[derive(Debug, Args)]
@@ -433,12 +442,22 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let verifier = serve::verifier(&config)?;
     let ready = |addr| tracing::info!("deconflict serving on http://{addr}");
     match serve::open_service(&config)? {
-        serve::Opened::Embedded(s) => {
-            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
-        }
-        serve::Opened::Postgres(s) => {
-            runtime()?.block_on(serve::serve(s, verifier, config.listen, ready))
-        }
+        serve::Opened::Embedded(s) => runtime()?.block_on(serve::serve(
+            s,
+            verifier,
+            config.protected.check_every(),
+            config.listen,
+            axum::Router::new(),
+            ready,
+        )),
+        serve::Opened::Postgres(s) => runtime()?.block_on(serve::serve(
+            s,
+            verifier,
+            config.protected.check_every(),
+            config.listen,
+            axum::Router::new(),
+            ready,
+        )),
     }
 }
 
@@ -470,23 +489,37 @@ fn demo_on<S: deconflict_store::Store>(
         Some(_) => "store: PostgreSQL".to_owned(),
         None => format!("data: {}", args.data.display()),
     };
-    runtime()?.block_on(serve::serve(service, verifier, args.listen, move |addr| {
-        let mut out = std::io::stdout().lock();
-        // The banner is best effort: the server runs even if stdout is closed.
-        let _ = writeln!(
-            out,
-            "deconflict demo serving on http://{addr}  ({place}, scenario {})",
-            if seeded { "loaded" } else { "already present" }
-        );
-        let _ = writeln!(
-            out,
-            "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
-        );
-        for (party, token) in tokens {
-            let _ = writeln!(out, "  {party}: {token}");
-        }
-        let _ = out.flush();
-    }))
+    // The page offers the demo tokens only on a loopback address: a demo reachable from other
+    // machines does not hand them out (they are still printed below).
+    let extra = if args.listen.ip().is_loopback() {
+        demo::token_routes(tokens)
+    } else {
+        axum::Router::new()
+    };
+    runtime()?.block_on(serve::serve(
+        service,
+        verifier,
+        args.protected.check_every(),
+        args.listen,
+        extra,
+        move |addr| {
+            let mut out = std::io::stdout().lock();
+            // The banner is best effort: the server runs even if stdout is closed.
+            let _ = writeln!(
+                out,
+                "deconflict demo serving on http://{addr}  ({place}, scenario {})",
+                if seeded { "loaded" } else { "already present" }
+            );
+            let _ = writeln!(
+                out,
+                "tokens (valid 12 h; use as: Authorization: Bearer <token>):"
+            );
+            for (party, token) in tokens {
+                let _ = writeln!(out, "  {party}: {token}");
+            }
+            let _ = out.flush();
+        },
+    ))
 }
 
 fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
@@ -526,6 +559,7 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
                 .max(1),
         ),
         log_json: args.log_json,
+        protected: args.protected,
     };
     let verifier = serve::verifier(&config)?;
     let tokens = demo::tokens(&key, &args.audience, Duration::from_secs(12 * 3600))?;
@@ -563,7 +597,9 @@ fn main() -> anyhow::Result<()> {
             dry_run: args.dry_run,
         })
         .and_then(commands::exit),
-        Command::Export(args) => commands::export::run(&args.data, args.out.as_deref()),
+        Command::Export(args) => {
+            commands::export::run(&args.data, args.out.as_deref(), args.include_confidential)
+        }
         Command::Audit(AuditCommand::Export(args)) => commands::audit::export(
             &commands::audit::Source {
                 data: &args.data,

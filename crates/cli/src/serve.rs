@@ -82,6 +82,7 @@ fn service_over<S: Store>(
                 ..deconflict_service::dss::DssConfig::default()
             },
             audit: Some(signer),
+            protected: config.protected.service_config(),
             ..ServiceConfig::default()
         },
         Arc::new(SystemClock),
@@ -158,11 +159,42 @@ async fn escalate<S: Store>(
     }
 }
 
-/// Serves until a shutdown signal. `ready` is called with the bound address once listening.
+/// Asks for reconfirmations and announces lapses of protected sites every `every` until
+/// `shutdown` (every node may: each notice is handled in one transaction, so once).
+async fn lapse<S: Store>(
+    service: Arc<Service<S>>,
+    every: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let s = Arc::clone(&service);
+        match tokio::task::spawn_blocking(move || s.process_validity()).await {
+            Ok(Ok(p)) if p != deconflict_service::ValidityPass::default() => tracing::info!(
+                reconfirmations_requested = p.reconfirmations_requested,
+                lapses_announced = p.lapses_announced,
+                "protected sites: validity processed"
+            ),
+            Ok(Err(e)) => tracing::warn!("processing protected sites' validity: {e}"),
+            _ => {}
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+/// Serves until a shutdown signal: the API, the web UI at `/` (`deconflict-web`), and `extra`
+/// (routes only some commands add, such as the demo's tokens). `ready` is called with the bound
+/// address once listening. Protected sites' validity is looked at every
+/// `validity_every`.
 pub async fn serve<S: Store>(
     service: Arc<Service<S>>,
     verifier: Verifier,
+    validity_every: std::time::Duration,
     listen: std::net::SocketAddr,
+    extra: axum::Router,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
     // Buckets make the request latency a Prometheus histogram (by default the exporter renders
@@ -190,11 +222,19 @@ pub async fn serve<S: Store>(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     }));
+    let lapser = tokio::spawn(lapse(Arc::clone(&service), validity_every, {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
     let state = AppState {
         service,
         verifier: Arc::new(verifier),
     };
-    let app = router(state, Arc::new(move || prometheus.render()));
+    let app = router(state, Arc::new(move || prometheus.render()))
+        .merge(deconflict_web::routes())
+        .merge(extra);
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -211,5 +251,6 @@ pub async fn serve<S: Store>(
     // The deliverer finishes its current pass; undelivered notifications stay in the outbox.
     let _ = deliverer.await;
     let _ = escalator.await;
+    let _ = lapser.await;
     served
 }

@@ -474,3 +474,31 @@ fn ten_thousand_features_import() {
     );
     assert_eq!(features(&export(&data)).len(), 10_000);
 }
+
+/// The demo's field clinic is notified conflict-only: an export leaves its zone out (and says
+/// so) unless the operator asks for it.
+#[test]
+fn export_leaves_out_conflict_only_sites_unless_asked() {
+    let dir = tmp();
+    let mut server = common::Server::demo(dir.path());
+    server.kill9();
+    let clinic = "dec00000-0000-0000-0000-00000000000a";
+    let run = deconflict(&["export", "--data", path(dir.path())]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!run.stdout.contains(clinic), "the clinic was exported");
+    assert!(
+        run.stderr
+            .contains("left out 1 protected sites notified conflict-only"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("dec00000-0000-0000-0000-000000000001"));
+    let run = deconflict(&[
+        "export",
+        "--data",
+        path(dir.path()),
+        "--include-confidential",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains(clinic));
+}

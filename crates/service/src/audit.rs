@@ -509,6 +509,17 @@ impl<S: Store> Service<S> {
             .read(&mut |v| read_entries(v, after_seq, limit))?)
     }
 
+    /// The seq of the last entry of the audit log (0: none yet, or no log kept): it grows with
+    /// every committed change, on every node of one store, so a caller that sees it move knows
+    /// that something changed, and nothing of what. `GET /v1/events` polls it.
+    ///
+    /// # Errors
+    /// [`ServiceError::MissingScope`], or the store's.
+    pub fn change_seq(&self, caller: &Caller) -> Result<u64, ServiceError> {
+        caller.require(SCOPE_READ)?;
+        Ok(self.store.read(&mut |v| read_head(v))?.map_or(0, |h| h.seq))
+    }
+
     /// The public key entries are signed with, if a log is kept.
     pub fn audit_public_key(&self) -> Option<VerifyingKey> {
         self.config.audit.as_ref().map(|s| s.verifying_key())

@@ -215,3 +215,33 @@ fn concurrent_writers_keep_one_unbroken_chain_on_postgres() {
         Ok(40)
     );
 }
+
+#[test]
+fn the_change_seq_moves_with_every_committed_change_and_needs_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(EmbeddedStore::open(dir.path()).unwrap(), Some(signer(1)));
+    let reader = caller("observer", SCOPE_READ);
+    assert_eq!(s.change_seq(&reader).unwrap(), 0);
+    story(&s);
+    let after_story = s.change_seq(&reader).unwrap();
+    let last = s.audit_page(&reader, 0, 1000).unwrap().last().unwrap().seq;
+    assert_eq!(after_story, last);
+    // A refused write changes nothing.
+    let stranger = caller("stranger", SCOPE_READ);
+    assert!(
+        s.put_entity(&stranger, op(EntityId(uuid::Uuid::new_v4()), None))
+            .is_err()
+    );
+    assert_eq!(s.change_seq(&reader).unwrap(), after_story);
+    // Without a scope, nothing.
+    let none = Caller::new(PartyId::new("none").unwrap(), Vec::<&str>::new());
+    assert!(matches!(
+        s.change_seq(&none),
+        Err(ServiceError::MissingScope(_))
+    ));
+    // Without a log, no ticks: the seq stays 0.
+    let dir = tempfile::tempdir().unwrap();
+    let unlogged = service(EmbeddedStore::open(dir.path()).unwrap(), None);
+    story(&unlogged);
+    assert_eq!(unlogged.change_seq(&reader).unwrap(), 0);
+}

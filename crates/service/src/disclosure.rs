@@ -285,3 +285,7 @@ fn pair(p: &VolumePair) -> PairView {
         footprint: rings(&i.footprint),
     }
 }
+
+#[cfg(test)]
+#[path = "disclosure_tests.rs"]
+mod tests;

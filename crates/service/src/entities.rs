@@ -375,7 +375,9 @@ impl<S: Store> Service<S> {
         caller.require(SCOPE_WRITE)?;
         let now = self.clock.now();
         self.transact(caller.party.as_str(), &mut |tx| {
-            let current = tx.entity(&id)?;
+            let current = tx
+                .entity(&id)?
+                .filter(|e| DisclosurePolicy::may_locate(&caller.party, e));
             managed_elsewhere(&*tx, current.as_ref())?;
             if let Err(r) = check_delete(current.as_ref(), &id, &ovn, &caller.party) {
                 return Err(refusal(
@@ -478,6 +480,9 @@ impl<S: Store> Service<S> {
             let Some(e) = v.entity(&id)? else {
                 return Ok(Err(ServiceError::NotFound(format!("entity {id}"))));
             };
+            if !DisclosurePolicy::may_locate(&caller.party, &e) {
+                return Ok(Err(ServiceError::NotFound(format!("entity {id}"))));
+            }
             if e.owner != caller.party {
                 return Ok(Err(ServiceError::Forbidden(format!(
                     "entity {id} belongs to another party"

@@ -45,13 +45,13 @@ struct ProbeCount {
 const M_PER_DEG: f64 = 110_574.0;
 
 /// The bounding boxes of `volumes`' footprints grown by `margin_m`, over their windows and every
-/// altitude (protected zones span every altitude). A volume whose grown box the limits refuse
-/// (too large) is kept as it is.
-fn vicinity(
-    volumes: &[Volume4d],
-    margin_m: f64,
-    limits: &deconflict_core::VolumeLimits,
-) -> Vec<Volume4d> {
+/// altitude (protected zones span every altitude). The boxes are looked up, never stored: no
+/// area limit applies to them (a large first probe of a search counts like a small one).
+fn vicinity(volumes: &[Volume4d], margin_m: f64) -> Vec<Volume4d> {
+    let limits = deconflict_core::VolumeLimits {
+        max_area_km2: f64::INFINITY,
+        ..deconflict_core::VolumeLimits::default()
+    };
     use geo::BoundingRect;
     let all = AltitudeBand::all();
     volumes
@@ -74,7 +74,7 @@ fn vicinity(
                 time_start: v.time().start(),
                 time_end: v.time().end(),
             }
-            .to_volume(limits)
+            .to_volume(&limits)
             .unwrap_or_else(|_| v.clone())
         })
         .collect()
@@ -92,7 +92,7 @@ impl<S: Store> Service<S> {
         volumes: &[Volume4d],
     ) -> Result<(), ServiceError> {
         let cfg = self.config.protected;
-        let grown = vicinity(volumes, cfg.probe_vicinity_m, &self.config.limits);
+        let grown = vicinity(volumes, cfg.probe_vicinity_m);
         let near: Vec<(EntityId, PartyId)> = self.store.read(&mut |v| {
             Ok::<_, StoreError>(
                 v.entities_intersecting(&grown)?
@@ -162,6 +162,57 @@ impl<S: Store> Service<S> {
                 ),
                 retry_after_s: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, reason = "tests")]
+
+    use chrono::{DateTime, Duration, Utc};
+    use deconflict_core::{FootprintSpec, VolumeLimits, VolumeSpec};
+    use geo::{Contains, Point};
+    use proptest::prelude::*;
+
+    use super::{M_PER_DEG, vicinity};
+
+    proptest! {
+        /// The grown box holds every point within the margin of the footprint's box along each
+        /// axis, and none well beyond it (the oracle: distances in metres along each axis).
+        #[test]
+        fn the_vicinity_is_the_box_grown_by_the_margin(
+            x in -30.0..30.0f64, y in -60.0..60.0f64, w in 0.001..0.5f64, h in 0.001..0.5f64,
+            margin in 100.0..20_000.0f64,
+        ) {
+            let t = DateTime::<Utc>::from_timestamp(1_900_000_000, 0).expect("a time");
+            let v = VolumeSpec {
+                footprint: FootprintSpec::Polygon {
+                    vertices: vec![[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
+                },
+                altitude_lower_m: 0.0,
+                altitude_upper_m: 100.0,
+                time_start: t,
+                time_end: t + Duration::hours(1),
+            }
+            .to_volume(&VolumeLimits::default())
+            .expect("valid");
+            let grown = vicinity(std::slice::from_ref(&v), margin);
+            let area = grown[0].footprint().planar();
+            let lat = y + h / 2.0;
+            let dy = margin / M_PER_DEG;
+            let dx = margin / (M_PER_DEG * lat.to_radians().cos());
+            let mid = (x + w / 2.0, y + h / 2.0);
+            for (px, py) in [
+                (x - 0.99 * dx, mid.1), (x + w + 0.99 * dx, mid.1),
+                (mid.0, y - 0.99 * dy), (mid.0, y + h + 0.99 * dy),
+            ] {
+                prop_assert!(area.contains(&Point::new(px, py)), "({px}, {py}) is within the margin");
+            }
+            for (px, py) in [(x - 1.2 * dx, mid.1), (mid.0, y + h + 1.2 * dy)] {
+                prop_assert!(!area.contains(&Point::new(px, py)), "({px}, {py}) is beyond it");
+            }
+            prop_assert_eq!(grown[0].time(), v.time());
         }
     }
 }

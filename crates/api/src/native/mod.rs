@@ -10,6 +10,7 @@ pub(crate) mod ceasefires;
 pub mod dto;
 pub(crate) mod entities;
 pub mod error;
+pub(crate) mod events;
 pub(crate) mod parties;
 pub(crate) mod protected;
 pub(crate) mod reports;
@@ -37,6 +38,7 @@ use audit::*;
 use ceasefires::*;
 use entities::*;
 use error::ApiError;
+use events::*;
 use parties::*;
 use protected::*;
 use reports::*;
@@ -130,6 +132,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/v1/inbox/overdue", get(my_overdue::<S>))
         .route("/v1/acknowledgements/overdue", get(all_overdue::<S>))
         .route("/v1/inbox/{id}/ack", post(ack::<S>))
+        .route("/v1/events", get(events::<S>))
         .route("/v1/audit", get(audit_page::<S>))
         .route("/v1/audit/key", get(audit_key::<S>))
 }

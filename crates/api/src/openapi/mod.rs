@@ -84,6 +84,7 @@ impl Modify for BearerJwt {
         crate::native::subscriptions::ack,
         crate::native::subscriptions::my_overdue,
         crate::native::subscriptions::all_overdue,
+        crate::native::events::events,
         crate::native::ceasefires::propose_ceasefire,
         crate::native::ceasefires::list_ceasefires,
         crate::native::ceasefires::get_ceasefire,

@@ -39,6 +39,7 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/inbox/{id}/ack"),
     ("GET", "/v1/inbox/overdue"),
     ("GET", "/v1/acknowledgements/overdue"),
+    ("GET", "/v1/events"),
     ("POST", "/v1/ceasefires"),
     ("GET", "/v1/ceasefires"),
     ("GET", "/v1/ceasefires/{id}"),

@@ -7,26 +7,33 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
+use deconflict_core::{EntityKind, ZoneKind};
 use deconflict_store::Store;
 use deconflict_store::embedded::EmbeddedStore;
 
 use crate::geojson::collection_of;
 
 /// Writes every live entity of `data`, sorted by id, to `out` (standard output when `None`);
-/// a line on standard error says how many.
+/// a line on standard error says how many. The zones of protected sites notified conflict-only
+/// are left out (and counted) unless `include_confidential`.
 ///
 /// # Errors
 /// `data` is not a directory or cannot be opened (the server running on it, say), the store
 /// fails, or the output cannot be written.
-pub fn run(data: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+pub fn run(data: &Path, out: Option<&Path>, include_confidential: bool) -> anyhow::Result<()> {
     if !data.is_dir() {
         anyhow::bail!("there is no data directory at {}", data.display());
     }
     let store = EmbeddedStore::open(data)
         .with_context(|| format!("opening the data directory {}", data.display()))?;
-    let entities = store
+    let mut entities = store
         .read(&mut |v| v.entities())
         .context("reading the entities")?;
+    let confidential = EntityKind::Zone(ZoneKind::Confidential);
+    let withheld = entities.iter().filter(|e| e.kind == confidential).count();
+    if !include_confidential {
+        entities.retain(|e| e.kind != confidential);
+    }
     let collection = collection_of(&entities);
     match out {
         Some(path) => {
@@ -45,7 +52,16 @@ pub fn run(data: &Path, out: Option<&Path>) -> anyhow::Result<()> {
         entities.len(),
         data.display()
     )
-    .context("writing the summary")
+    .context("writing the summary")?;
+    if withheld > 0 && !include_confidential {
+        writeln!(
+            std::io::stderr(),
+            "left out {withheld} protected sites notified conflict-only (their geometry is for \
+             their notifier and the service only; --include-confidential writes them)"
+        )
+        .context("writing the summary")?;
+    }
+    Ok(())
 }
 
 fn write_collection(

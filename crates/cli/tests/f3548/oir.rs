@@ -818,7 +818,57 @@ fn both_apis_see_the_same_airspace(backend: Backend) {
     assert!(refused.text.contains(&dss_oir), "{}", refused.text);
 }
 
+/// A protected site notified conflict-only through the native API: a USS never sees it in a
+/// query or by id, and an intent over it is refused naming its category, notifier and reference,
+/// without its geometry.
+fn conflict_only_sites_are_hidden_from_a_uss(backend: Backend) {
+    let dss = Dss::start(backend);
+    let relief = token("relief-agency", &["deconflict.read", "deconflict.write"]);
+    let site = id();
+    let notified = call(
+        "PUT",
+        &format!("{}/v1/protected-sites/{site}", dss.base),
+        Some(&relief),
+        Some(&json!({
+            "name": "Clinic", "category": "clinic", "disclosure": "conflict-only",
+            "geometry": {"type": "Polygon", "coordinates": [[
+                [-117.996_123, 34.003_456], [-117.994_321, 34.003_456],
+                [-117.994_321, 34.005_678], [-117.996_123, 34.003_456]]]},
+        })),
+    );
+    assert_eq!(notified.status, 200, "{}", notified.text);
+    let uss = token("uss1", &[SC, CP]);
+    let found = dss.post(
+        "constraint_references/query",
+        &uss,
+        &json!({"area_of_interest": here()}),
+    );
+    assert!(ids(&expect(&found, 200)["constraint_references"]).is_empty());
+    expect(
+        &dss.get(&format!("constraint_references/{site}"), &uss),
+        404,
+    );
+    let refused = dss.put(
+        &oir_path(&id()),
+        &uss,
+        &oir_params(&[here()], "Accepted", &[]),
+    );
+    let body = expect(&refused, 409);
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("Protected site conflict")
+            && message.contains("category clinic")
+            && message.contains("relief-agency")
+            && message.contains(&site),
+        "{message}"
+    );
+    for digits in ["996123", "994321", "003456", "005678"] {
+        assert!(!refused.text.contains(digits), "{}", refused.text);
+    }
+}
+
 on_both_stores!(
+    conflict_only_sites_are_hidden_from_a_uss,
     oir_life_cycle,
     oir_validation_errors,
     ovn_and_manager_rules,

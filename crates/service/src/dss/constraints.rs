@@ -223,6 +223,9 @@ impl<S: Store> Service<S> {
             let Some(e) = v.entity(&id)? else {
                 return Ok(None);
             };
+            if !crate::DisclosurePolicy::may_locate(&caller.party, &e) {
+                return Ok(None);
+            }
             Viewer::new(&caller.party, &self.config.dss).constraint(v, &e)
         })?;
         found.ok_or_else(|| DssError::NotFound(format!("Constraint {id} not found")))

@@ -537,7 +537,10 @@ impl<'a> Viewer<'a> {
     ) -> Result<Vec<ConstraintRefView>, StoreError> {
         let mut out = Vec::new();
         for e in entities {
-            out.extend(self.constraint(view, e)?);
+            // Another party's protected site notified conflict-only is never listed.
+            if crate::DisclosurePolicy::may_locate(self.caller, e) {
+                out.extend(self.constraint(view, e)?);
+            }
         }
         Ok(out)
     }

@@ -216,6 +216,11 @@ impl<S: Store> Service<S> {
             )));
         }
         let key: Key = req.key.iter().cloned().collect();
+        self.check_probing(caller, &volumes).map_err(|e| match e {
+            crate::ServiceError::TooManyChecks { detail, .. } => DssError::TooMany(detail),
+            crate::ServiceError::Store(s) => DssError::Store(s),
+            other => DssError::BadRequest(other.to_string()),
+        })?;
         let new_ovn = self.ovns.next();
         self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&req.id)?;
@@ -263,6 +268,38 @@ impl<S: Store> Service<S> {
             let sub = attach_subscription(tx, caller, &req, &volumes, previous)?;
             let policy = KeyPolicy::f3548(sub.as_ref().is_some_and(|s| s.notify_zones));
             let intersecting = tx.entities_intersecting(&volumes)?;
+            // Protected sites whose notifiers refuse operations there refuse a USS's too; one
+            // notified conflict-only is described without its geometry.
+            let hidden = crate::entities::withheld(&*tx, &caller.party, &intersecting)?;
+            crate::entities::refuse_protected(
+                &*tx,
+                &self.config.disclosure,
+                &caller.party,
+                &volumes,
+                &intersecting,
+                &hidden,
+            )
+            .map_err(|e| match e {
+                crate::ServiceError::ProtectedSiteConflict(sites) => DssError::Conflict(format!(
+                    "Protected site conflict: {}",
+                    sites
+                        .iter()
+                        .map(|c| format!(
+                            "a protected site of category {}, notified by {} (reference {}), \
+                             whose notifier refuses operations there",
+                            match &c.with.detail {
+                                crate::Detail::Withheld { category } => category.as_str(),
+                                _ => "protected",
+                            },
+                            c.with.owner,
+                            c.with.id
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+                crate::ServiceError::Store(s) => DssError::Store(s),
+                other => DssError::BadRequest(other.to_string()),
+            })?;
             let mut viewer = Viewer::new(&caller.party, &self.config.dss);
             // Accepted operational intents of a USS marked Down need not be named (as the
             // reference DSS): their manager cannot be asked for details.

@@ -153,6 +153,52 @@ pub fn row_keys(volumes: &[Volume4d], res: Resolution) -> Option<Vec<i64>> {
     Some(keys.into_iter().collect())
 }
 
+/// The resolution of `areas`: cells of about 36 km², time-free. Coarse enough that a zone of
+/// 250,000 km² (a country-wide ceasefire) has some 7,000; fine enough that a query for a small
+/// site meets only the rows within a few km.
+pub const AREA_RESOLUTION: Resolution = Resolution::Six;
+
+/// Most cells a row's `areas` holds; beyond, it is [`ANYWHERE`].
+pub const MAX_ROW_AREAS: usize = 20_000;
+
+/// The `areas` value of a row that may be anywhere (too large to list, or written before
+/// schema 3). Every query matches it.
+pub const ANYWHERE: i64 = -1;
+
+/// The `areas` of a stored row with `volumes`, sorted: the cells at [`AREA_RESOLUTION`] that
+/// cover its footprints, or `[ANYWHERE]`.
+pub fn row_areas(volumes: &[Volume4d]) -> Vec<i64> {
+    let mut out = BTreeSet::new();
+    for v in volumes {
+        match cells(v, AREA_RESOLUTION, 0, MAX_ROW_AREAS) {
+            Some(c) => out.extend(c.into_iter().map(|c| c as i64)),
+            None => return vec![ANYWHERE],
+        }
+        if out.len() > MAX_ROW_AREAS {
+            return vec![ANYWHERE];
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The `areas` a query for `volumes` matches, sorted: their covering grown by one ring, and
+/// [`ANYWHERE`]. `None` when there would be more than `max` (the caller then pre-selects by
+/// time and altitude only).
+pub fn query_areas(volumes: &[Volume4d], max: usize) -> Option<Vec<i64>> {
+    let mut out = BTreeSet::from([ANYWHERE]);
+    for v in volumes {
+        out.extend(
+            cells(v, AREA_RESOLUTION, 1, max)?
+                .into_iter()
+                .map(|c| c as i64),
+        );
+        if out.len() > max {
+            return None;
+        }
+    }
+    Some(out.into_iter().collect())
+}
+
 /// The keys a query for `volumes` matches, sorted: every level, each with its buckets. `None`
 /// when there would be more than `max` (the caller then pre-selects without keys).
 pub fn query_keys(volumes: &[Volume4d], res: Resolution, max: usize) -> Option<Vec<i64>> {
@@ -253,7 +299,37 @@ mod tests {
                 );
                 prop_assert!(share(&ra, &qb));
                 prop_assert!(share(&rb, &qa));
+                // The coarse, time-free areas keep every true answer too.
+                let (aa, ab) = (
+                    row_areas(std::slice::from_ref(&a)),
+                    row_areas(std::slice::from_ref(&b)),
+                );
+                let (qaa, qab) = (
+                    query_areas(std::slice::from_ref(&a), usize::MAX).expect("areas"),
+                    query_areas(std::slice::from_ref(&b), usize::MAX).expect("areas"),
+                );
+                prop_assert!(share(&aa, &qab));
+                prop_assert!(share(&ab, &qaa));
             }
+        }
+
+        /// Areas pre-select: a footprint a few cells away from another never shares an area
+        /// with its query (else they would not narrow anything), and a row that may be anywhere
+        /// meets every query.
+        #[test]
+        fn areas_are_local_and_anywhere_matches_all(
+            lon in -170.0f64..170.0, lat in -70.0f64..70.0, d in 0.001f64..0.05
+        ) {
+            let square = |x0: f64, y0: f64| Footprint::polygon(
+                &[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d]],
+                &VolumeLimits::default(),
+            ).expect("a square");
+            let here = row_areas(&[volume(square(lon, lat), 0, 600)]);
+            // About 55 km north: more than two rings of ~3.7 km-edge cells away.
+            let far = query_areas(&[volume(square(lon, lat + 0.5), 0, 600)], usize::MAX)
+                .expect("areas");
+            prop_assert!(!share(&here, &far));
+            prop_assert!(share(&[ANYWHERE], &far));
         }
 
         /// Touching counts: a square and its neighbour sharing one edge, in the same hour.

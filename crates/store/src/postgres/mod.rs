@@ -57,11 +57,12 @@ use crate::{Store, StoreError, TxFn, View};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_documents.sql")),
+    (3, include_str!("../../migrations/0003_areas.sql")),
 ];
 
-/// The schema version this code reads and writes: 2 since documents (a database at 1 is brought
-/// to 2 by [`migrate`]).
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this code reads and writes: 3 since the coarse `areas` pre-selection (a
+/// database at 1 or 2 is brought to 3 by [`migrate`]).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Settings of the PostgreSQL store.
 #[derive(Debug, Clone)]

@@ -122,13 +122,22 @@ impl<'c> PgTx<'c> {
             (&env.alt_hi, Type::FLOAT8),
             (&env.alt_lo, Type::FLOAT8),
         ];
-        // Without keys (too many to be worth matching), the envelope alone pre-selects.
-        let by_keys = match &keys {
-            Some(k) => {
+        // Without keys (too many to be worth matching: a long window), the coarse time-free
+        // areas pre-select; without those either (a huge area), the envelope alone.
+        let areas = match &keys {
+            Some(_) => None,
+            None => cells::query_areas(volumes, MAX_QUERY_KEYS),
+        };
+        let by_keys = match (&keys, &areas) {
+            (Some(k), _) => {
                 params.push((k, Type::INT8_ARRAY));
                 " AND keys && $5"
             }
-            None => "",
+            (None, Some(a)) => {
+                params.push((a, Type::INT8_ARRAY));
+                " AND areas && $5"
+            }
+            (None, None) => "",
         };
         self.query(
             &format!("querying {}", kind.table()),
@@ -154,15 +163,16 @@ impl<'c> PgTx<'c> {
         let env = cells::envelope(volumes).ok_or_else(|| corrupt(key.clone(), "no volumes"))?;
         let cover = cells::row_keys(volumes, self.resolution)
             .ok_or_else(|| corrupt(key, "its footprints cannot be covered by cells"))?;
+        let areas = cells::row_areas(volumes);
         let owner = owner.as_str();
         self.execute(
             &format!("writing {}", kind.table()),
             &format!(
-                "INSERT INTO {} (id, owner, keys, alt_lo, alt_hi, t_start, t_end, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                "INSERT INTO {} (id, owner, keys, alt_lo, alt_hi, t_start, t_end, body, areas) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, keys = excluded.keys, \
                  alt_lo = excluded.alt_lo, alt_hi = excluded.alt_hi, t_start = excluded.t_start, \
-                 t_end = excluded.t_end, body = excluded.body",
+                 t_end = excluded.t_end, body = excluded.body, areas = excluded.areas",
                 kind.table()
             ),
             &[
@@ -174,6 +184,7 @@ impl<'c> PgTx<'c> {
                 (&env.t_start, Type::TIMESTAMPTZ),
                 (&env.t_end, Type::TIMESTAMPTZ),
                 (&body, Type::BYTEA),
+                (&areas, Type::INT8_ARRAY),
             ],
         )?;
         Ok(())

@@ -64,7 +64,10 @@ fn at_version_1() -> TempDatabase {
         .batch_execute(
             "INSERT INTO deconflict_schema (version) VALUES (1); \
              INSERT INTO parties (id, body) \
-             VALUES ('alpha', '{\"id\":\"alpha\",\"name\":\"Alpha\",\"full_disclosure_to\":[]}')",
+             VALUES ('alpha', '{\"id\":\"alpha\",\"name\":\"Alpha\",\"full_disclosure_to\":[]}'); \
+             INSERT INTO entities (id, owner, keys, alt_lo, alt_hi, t_start, t_end, body) \
+             VALUES ('00000000-0000-4000-8000-000000000001', 'alpha', '{}', 0, 1, \
+                     '2030-01-01T00:00:00Z', '2030-01-01T01:00:00Z', '\\x7b7d')",
         )
         .expect("records version 1");
     db
@@ -83,8 +86,8 @@ fn has_documents_table(url: &str) -> bool {
 }
 
 #[test]
-fn a_database_at_version_1_is_refused_then_migrated_to_2_with_documents() {
-    assert_eq!(SCHEMA_VERSION, 2);
+fn a_database_at_version_1_is_refused_then_migrated_to_3_with_documents_and_areas() {
+    assert_eq!(SCHEMA_VERSION, 3);
     let db = at_version_1();
     assert!(!has_documents_table(db.url()));
     let msg = refusal(PostgresStore::open(db.url(), PostgresOptions::default()));
@@ -93,9 +96,16 @@ fn a_database_at_version_1_is_refused_then_migrated_to_2_with_documents() {
 
     assert_eq!(
         migrate(db.url()).expect("migrates"),
-        Migrated { from: 1, to: 2 }
+        Migrated { from: 1, to: 3 }
     );
     assert!(has_documents_table(db.url()));
+    // A row from before areas may be anywhere: every long query pre-selects it.
+    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).expect("connects");
+    let areas: Vec<i64> = client
+        .query_one("SELECT areas FROM entities WHERE owner = 'alpha'", &[])
+        .expect("the old row")
+        .get(0);
+    assert_eq!(areas, vec![deconflict_store::postgres::cells::ANYWHERE]);
     let store = PostgresStore::open(db.url(), PostgresOptions::default()).expect("opens");
     let parties = read(&store, |v| v.parties()).expect("read");
     assert_eq!(
@@ -114,7 +124,7 @@ fn a_database_at_version_1_is_refused_then_migrated_to_2_with_documents() {
     drop(store);
     assert_eq!(
         migrate(db.url()).expect("migrates again"),
-        Migrated { from: 2, to: 2 }
+        Migrated { from: 3, to: 3 }
     );
 }
 
