@@ -9,6 +9,7 @@
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
@@ -251,18 +252,6 @@ fn verify_names_what_is_missing(backend: Backend) {
     let (code, out) = audit(&place, &["verify"]);
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("audit-key.pem"), "{out}");
-}
-
-/// One `#[test]` per store for each test above.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(

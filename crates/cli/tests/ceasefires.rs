@@ -9,6 +9,7 @@
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use chrono::{Duration, Utc};
@@ -395,17 +396,6 @@ fn a_ceasefire_ends_by_agreement_or_expires(backend: Backend) {
     );
     assert_eq!(lonely.status, 400, "{}", lonely.text);
     assert_eq!(lonely.body["field"], "signatories");
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(

@@ -5,9 +5,11 @@
 
 #![allow(
     clippy::expect_used,
+    clippy::panic,
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use common::{Answer, Backend, Place, Server, box_volume, call, new_id};
@@ -531,17 +533,6 @@ fn notices_lapse_only_after_everyone_is_told_and_a_grace_period(backend: Backend
     );
     assert_eq!(far.status, 400, "{}", far.text);
     assert_eq!(far.body["field"], "valid_until");
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(

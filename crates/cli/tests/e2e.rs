@@ -10,6 +10,7 @@
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -698,18 +699,6 @@ fn a_terminated_server_exits_cleanly(backend: Backend) {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status after SIGTERM: {status}");
-}
-
-/// One `#[test]` per store for each test above.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(

@@ -7,6 +7,7 @@
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use std::time::Duration as StdDuration;
@@ -147,17 +148,6 @@ fn overdue_acknowledgements_escalate_until_acknowledged(backend: Backend) {
             .all(|o| o["notification"] != n_note && o["notification"] != s_note),
         "acknowledged notifications are no longer overdue: {left}"
     );
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(overdue_acknowledgements_escalate_until_acknowledged);

@@ -7,6 +7,7 @@
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use chrono::{Duration, Utc};
@@ -283,17 +284,6 @@ fn separation_zones_record_claims_and_conflict(backend: Backend) {
                 "window_start": t(0), "window_end": t(1)}),
     );
     assert_eq!(theirs.status, 403, "{}", theirs.text);
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(

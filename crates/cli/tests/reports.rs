@@ -9,6 +9,7 @@
     reason = "helpers of the tests: a failure aborts the test with its reason"
 )]
 
+#[macro_use]
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -809,17 +810,6 @@ fn bad_input_is_refused_naming_the_field(backend: Backend) {
     // The scope: the admin token cannot file.
     let admin = file(&s, "demo-admin", None, good());
     assert_eq!(admin.status, 403, "{}", admin.text);
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $name() { super::$name(super::Backend::Embedded) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
-        }
-    };
 }
 
 on_both_stores!(
