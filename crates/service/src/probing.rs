@@ -195,7 +195,7 @@ mod tests {
                 time_start: t,
                 time_end: t + Duration::hours(1),
             }
-            .to_volume(&VolumeLimits::default())
+            .to_volume(&VolumeLimits { max_area_km2: f64::INFINITY, ..VolumeLimits::default() })
             .expect("valid");
             let grown = vicinity(std::slice::from_ref(&v), margin);
             let area = grown[0].footprint().planar();
