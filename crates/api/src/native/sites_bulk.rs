@@ -387,9 +387,15 @@ fn parse_csv(
     };
     let mut errors = Vec::new();
     for (i, column) in header.iter().enumerate() {
+        // An empty header cell still gets a field to name (found by the `site_list` fuzz target).
+        let named = if column.is_empty() {
+            format!("column {}", i + 1)
+        } else {
+            column.clone()
+        };
         if !CSV_COLUMNS.contains(&column.as_str()) {
             errors.push(Place::Line(1).error(
-                column.clone(),
+                named,
                 format!(
                     "unknown column (column {}); the columns are {}",
                     i + 1,
@@ -397,7 +403,7 @@ fn parse_csv(
                 ),
             ));
         } else if header[..i].contains(column) {
-            errors.push(Place::Line(1).error(column.clone(), "column given twice"));
+            errors.push(Place::Line(1).error(named, "column given twice"));
         }
     }
     for required in ["name", "category"] {

@@ -87,6 +87,18 @@ fn an_unknown_column_is_reported_on_the_header() {
     );
 }
 
+/// Found by the `site_list` fuzz target: an empty header cell was reported with an empty field.
+#[test]
+fn an_unnamed_column_is_named_by_its_position() {
+    let errors = parse_csv_text("name,category,lon,lat,radius_m,,disclosure\nA,b,1,2,3,,full\n")
+        .expect_err("an unnamed column");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0].line, errors[0].field.as_str()),
+        (Some(1), "column 6")
+    );
+}
+
 #[test]
 fn geojson_errors_name_the_feature() {
     let doc = json!({"type": "FeatureCollection", "features": [
