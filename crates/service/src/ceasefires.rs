@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
-    AltitudeBand, Change, Entity, EntityId, EntityKind, Event, FootprintSpec, NewNotification,
-    PartyId, Reason, ValidationError, Volume4d, VolumeSpec, ZoneKind,
+    AltitudeBand, Change, Entity, EntityId, EntityKind, Event, FootprintSpec, PartyId, Reason,
+    ValidationError, Volume4d, VolumeSpec, ZoneKind,
 };
 use deconflict_store::{Store, StoreError, Tx, View};
 use serde::{Deserialize, Serialize};
@@ -281,29 +281,6 @@ fn write(tx: &mut dyn Tx, a: &Agreement) -> Result<(), StoreError> {
     records::put(tx, CEASEFIRE_DOCUMENT, &a.id.to_string(), a)
 }
 
-fn tell(
-    tx: &mut dyn Tx,
-    who: impl IntoIterator<Item = PartyId>,
-    event: &Event,
-    now: DateTime<Utc>,
-    ack_within: chrono::Duration,
-) -> Result<(), StoreError> {
-    for recipient in who {
-        crate::hotline::notify(
-            tx,
-            NewNotification {
-                recipient,
-                event: event.clone(),
-                requires_ack: true,
-                callback_url: None,
-            },
-            now,
-            ack_within,
-        )?;
-    }
-    Ok(())
-}
-
 /// The agreements in force at `now` whose area intersects the operation's volumes and that bind
 /// `party`, from the entities the operation intersects.
 pub(crate) fn breaches(
@@ -383,7 +360,7 @@ pub(crate) fn check_operation(
             .filter(|p| *p != party)
             .cloned()
             .collect();
-        tell(
+        crate::hotline::notify_each(
             tx,
             others,
             &Event::ExemptionDeclared {
@@ -393,6 +370,7 @@ pub(crate) fn check_operation(
                 category: ex.category.clone(),
                 justification: ex.justification.clone(),
             },
+            true,
             now,
             ack_within,
         )?;
@@ -537,7 +515,7 @@ impl<S: Store> Service<S> {
                 now,
                 self.config.ack_deadline,
             )?;
-            tell(
+            crate::hotline::notify_each(
                 tx,
                 agreement.signatories.iter().cloned(),
                 &Event::CeasefireChanged {
@@ -545,6 +523,7 @@ impl<S: Store> Service<S> {
                     status: AgreementStatus::Proposed.as_str().into(),
                     by: caller.party.clone(),
                 },
+                true,
                 now,
                 self.config.ack_deadline,
             )?;
@@ -584,7 +563,7 @@ impl<S: Store> Service<S> {
             let all = a.signatories.iter().all(|p| a.acceptances.contains_key(p));
             if all {
                 a.in_force_from = a.acceptances.values().max().copied();
-                tell(
+                crate::hotline::notify_each(
                     tx,
                     a.signatories.iter().cloned(),
                     &Event::CeasefireChanged {
@@ -592,6 +571,7 @@ impl<S: Store> Service<S> {
                         status: AgreementStatus::InForce.as_str().into(),
                         by: caller.party.clone(),
                     },
+                    true,
                     now,
                     self.config.ack_deadline,
                 )?;
@@ -691,7 +671,7 @@ impl<S: Store> Service<S> {
                     self.config.ack_deadline,
                 )?;
             }
-            tell(
+            crate::hotline::notify_each(
                 tx,
                 a.signatories.iter().cloned(),
                 &Event::CeasefireChanged {
@@ -699,6 +679,7 @@ impl<S: Store> Service<S> {
                     status: a.status(now).as_str().into(),
                     by: caller.party.clone(),
                 },
+                true,
                 now,
                 self.config.ack_deadline,
             )?;

@@ -9,6 +9,8 @@
 //! key order is listing them by deadline (escalation reads only the due ones), and kind
 //! [`PENDING_INDEX`] keyed by notification id, pointing at the former.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use deconflict_core::{Event, NewNotification, Notification, PartyId};
 use deconflict_store::{Store, StoreError, Tx, View};
@@ -68,6 +70,47 @@ fn clear(tx: &mut dyn Tx, notification: u64) -> Result<(), StoreError> {
         tx.delete_document(PENDING_INDEX, &index)?;
     }
     Ok(())
+}
+
+/// Tells each of `who` of `event`, one notification each (to acknowledge before the deadline
+/// when `requires_ack`), and returns each recipient's notification id.
+pub(crate) fn notify_each(
+    tx: &mut dyn Tx,
+    who: impl IntoIterator<Item = PartyId>,
+    event: &Event,
+    requires_ack: bool,
+    now: DateTime<Utc>,
+    ack_within: Duration,
+) -> Result<BTreeMap<PartyId, u64>, StoreError> {
+    let mut ids = BTreeMap::new();
+    for recipient in who {
+        let n = notify(
+            tx,
+            NewNotification {
+                recipient: recipient.clone(),
+                event: event.clone(),
+                requires_ack,
+                callback_url: None,
+            },
+            now,
+            ack_within,
+        )?;
+        ids.insert(recipient, n.id);
+    }
+    Ok(ids)
+}
+
+/// Every registered party but `except`.
+pub(crate) fn parties_but(
+    view: &dyn View,
+    except: Option<&PartyId>,
+) -> Result<Vec<PartyId>, StoreError> {
+    Ok(view
+        .parties()?
+        .into_iter()
+        .map(|p| p.id)
+        .filter(|p| Some(p) != except)
+        .collect())
 }
 
 /// Records a notification; one that must be acknowledged gets a deadline `ack_within` from now.

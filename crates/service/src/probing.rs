@@ -41,8 +41,8 @@ struct ProbeCount {
     reported: bool,
 }
 
-/// Metres per degree of latitude (WGS84 mean).
-const M_PER_DEG: f64 = 110_574.0;
+// Metres per degree of latitude (WGS84 mean), as the corridors of movements use.
+use crate::protected::M_PER_DEG_LAT as M_PER_DEG;
 
 /// The bounding boxes of `volumes`' footprints grown by `margin_m`, over their windows and every
 /// altitude (protected zones span every altitude). The boxes are looked up, never stored: no

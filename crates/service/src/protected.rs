@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
-    AltitudeBand, Change, Entity, EntityId, EntityKind, Event, FootprintSpec, NewNotification, Ovn,
-    PartyId, Reason, ValidationError, Volume4d, VolumeSpec, ZoneKind,
+    AltitudeBand, Change, Entity, EntityId, EntityKind, Event, FootprintSpec, Ovn, PartyId, Reason,
+    ValidationError, Volume4d, VolumeSpec, ZoneKind,
 };
 use deconflict_store::{Store, StoreError, Tx, View};
 use serde::{Deserialize, Serialize};
@@ -326,7 +326,7 @@ fn write<T: Serialize>(tx: &mut dyn Tx, kind: &str, id: EntityId, v: &T) -> Resu
 }
 
 /// Metres per degree of latitude, and of longitude at the equator (WGS84, mean).
-const M_PER_DEG_LAT: f64 = 110_574.0;
+pub(crate) const M_PER_DEG_LAT: f64 = 110_574.0;
 const M_PER_DEG_LON: f64 = 111_320.0;
 
 /// The corridor of a route: the line buffered by half the width, computed in a local
@@ -597,25 +597,15 @@ impl<S: Store> Service<S> {
         let notifications = match notifications {
             Some(given) => given.clone(),
             None => {
-                let mut out = BTreeMap::new();
-                for party in tx.parties()? {
-                    if party.id == caller.party {
-                        continue;
-                    }
-                    let n = crate::hotline::notify(
-                        tx,
-                        NewNotification {
-                            recipient: party.id.clone(),
-                            event: notified_event(&notice),
-                            requires_ack: true,
-                            callback_url: None,
-                        },
-                        now,
-                        self.config.ack_deadline,
-                    )?;
-                    out.insert(party.id, n.id);
-                }
-                out
+                let others = crate::hotline::parties_but(&*tx, Some(&caller.party))?;
+                crate::hotline::notify_each(
+                    tx,
+                    others,
+                    &notified_event(&notice),
+                    true,
+                    now,
+                    self.config.ack_deadline,
+                )?
             }
         };
         let notice = ProtectedNotice {

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use deconflict_core::{EntityId, Event, NewNotification, PartyId};
+use deconflict_core::{EntityId, Event, PartyId};
 use deconflict_store::Store;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -159,28 +159,19 @@ impl<S: Store> Service<S> {
             if !errors.is_empty() {
                 return Ok(Err(errors));
             }
-            let mut notifications = BTreeMap::new();
-            for party in tx.parties()? {
-                if party.id == caller.party {
-                    continue;
-                }
-                let n = crate::hotline::notify(
-                    tx,
-                    NewNotification {
-                        recipient: party.id.clone(),
-                        event: Event::ProtectedSitesImported {
-                            batch,
-                            count: prepared.len() as u64,
-                            notifier: caller.party.clone(),
-                        },
-                        requires_ack: true,
-                        callback_url: None,
-                    },
-                    now,
-                    self.config.ack_deadline,
-                )?;
-                notifications.insert(party.id, n.id);
-            }
+            let others = crate::hotline::parties_but(&*tx, Some(&caller.party))?;
+            let notifications = crate::hotline::notify_each(
+                tx,
+                others,
+                &Event::ProtectedSitesImported {
+                    batch,
+                    count: prepared.len() as u64,
+                    notifier: caller.party.clone(),
+                },
+                true,
+                now,
+                self.config.ack_deadline,
+            )?;
             let mut sites = Vec::with_capacity(prepared.len());
             for (_, p) in &prepared {
                 self.file_protected(tx, caller, p, now, Some(&notifications))?;

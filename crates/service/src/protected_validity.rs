@@ -13,10 +13,8 @@
 //! again without end, and every party is told.
 
 use chrono::{DateTime, Utc};
-use deconflict_core::{
-    EntityId, EntityKind, Event, NewNotification, PartyId, Reason, ValidationError,
-};
-use deconflict_store::{Store, StoreError, Tx};
+use deconflict_core::{EntityId, EntityKind, Event, Reason, ValidationError};
+use deconflict_store::{Store, Tx};
 
 use crate::Service;
 use crate::caller::{Caller, SCOPE_WRITE};
@@ -31,28 +29,6 @@ pub struct ValidityPass {
     pub reconfirmations_requested: usize,
     /// Lapses announced to every party.
     pub lapses_announced: usize,
-}
-
-fn tell(
-    tx: &mut dyn Tx,
-    to: &PartyId,
-    event: Event,
-    requires_ack: bool,
-    now: DateTime<Utc>,
-    ack_within: chrono::Duration,
-) -> Result<u64, StoreError> {
-    Ok(crate::hotline::notify(
-        tx,
-        NewNotification {
-            recipient: to.clone(),
-            event,
-            requires_ack,
-            callback_url: None,
-        },
-        now,
-        ack_within,
-    )?
-    .id)
 }
 
 impl<S: Store> Service<S> {
@@ -138,24 +114,20 @@ impl<S: Store> Service<S> {
             notice.valid_until = until;
             notice.reconfirmation_requested_at = None;
             notice.lapse = None;
-            for party in tx.parties()? {
-                if party.id == caller.party {
-                    continue;
-                }
-                tell(
-                    tx,
-                    &party.id,
-                    Event::ProtectedSiteReconfirmed {
-                        site: id,
-                        category: notice.category.clone(),
-                        notifier: notice.notifier.clone(),
-                        valid_until: until,
-                    },
-                    was_lapsing,
-                    now,
-                    self.config.ack_deadline,
-                )?;
-            }
+            let others = crate::hotline::parties_but(&*tx, Some(&caller.party))?;
+            crate::hotline::notify_each(
+                tx,
+                others,
+                &Event::ProtectedSiteReconfirmed {
+                    site: id,
+                    category: notice.category.clone(),
+                    notifier: notice.notifier.clone(),
+                    valid_until: until,
+                },
+                was_lapsing,
+                now,
+                self.config.ack_deadline,
+            )?;
             records::put(tx, PROTECTED_DOCUMENT, &id.to_string(), &notice)?;
             Ok(ProtectedView {
                 acknowledgements: notice
@@ -201,10 +173,10 @@ impl<S: Store> Service<S> {
                     && notice.reconfirmation_requested_at.is_none()
                     && notice.valid_until - cfg.reconfirm_lead <= now
                 {
-                    tell(
+                    crate::hotline::notify_each(
                         tx,
-                        &notice.notifier.clone(),
-                        Event::ReconfirmationDue {
+                        [notice.notifier.clone()],
+                        &Event::ReconfirmationDue {
                             site: id,
                             valid_until: notice.valid_until,
                         },
@@ -217,22 +189,21 @@ impl<S: Store> Service<S> {
                 }
                 if notice.lapse.is_none() && notice.valid_until <= now {
                     let protection_ends = now + cfg.grace;
-                    for party in tx.parties()? {
-                        tell(
-                            tx,
-                            &party.id,
-                            Event::ProtectedSiteLapsing {
-                                site: id,
-                                category: notice.category.clone(),
-                                notifier: notice.notifier.clone(),
-                                valid_until: notice.valid_until,
-                                protection_ends,
-                            },
-                            true,
-                            now,
-                            self.config.ack_deadline,
-                        )?;
-                    }
+                    let everyone = crate::hotline::parties_but(&*tx, None)?;
+                    crate::hotline::notify_each(
+                        tx,
+                        everyone,
+                        &Event::ProtectedSiteLapsing {
+                            site: id,
+                            category: notice.category.clone(),
+                            notifier: notice.notifier.clone(),
+                            valid_until: notice.valid_until,
+                            protection_ends,
+                        },
+                        true,
+                        now,
+                        self.config.ack_deadline,
+                    )?;
                     self.refile_zone(tx, &notice, protection_ends, now)?;
                     notice.lapse = Some(Lapse {
                         announced_at: now,

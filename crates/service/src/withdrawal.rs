@@ -30,8 +30,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
-    Change, Entity, EntityId, EntityKind, Event, NewNotification, Ovn, Party, PartyId, TimeWindow,
-    Volume4d, VolumeSpec,
+    Change, Entity, EntityId, EntityKind, Event, Ovn, Party, PartyId, TimeWindow, Volume4d,
+    VolumeSpec,
 };
 use deconflict_store::{Store, StoreError, View};
 use serde::{Deserialize, Serialize};
@@ -302,29 +302,22 @@ impl<S: Store> Service<S> {
             .filter(|a| a.closed.is_none() && a.signatories.contains(&party))
             .map(|a| a.id)
             .collect();
-            for other in tx.parties()? {
-                if other.id == party {
-                    continue;
-                }
-                crate::hotline::notify(
-                    tx,
-                    NewNotification {
-                        recipient: other.id.clone(),
-                        event: Event::PartyWithdrew {
-                            party: party.clone(),
-                            at: now,
-                            by: caller.party.clone(),
-                            statement: statement.clone(),
-                            ended_operations: ended.iter().map(|e| e.id).collect(),
-                            agreements: agreements.clone(),
-                        },
-                        requires_ack: true,
-                        callback_url: None,
-                    },
-                    now,
-                    self.config.ack_deadline,
-                )?;
-            }
+            let others = crate::hotline::parties_but(&*tx, Some(&party))?;
+            crate::hotline::notify_each(
+                tx,
+                others,
+                &Event::PartyWithdrew {
+                    party: party.clone(),
+                    at: now,
+                    by: caller.party.clone(),
+                    statement: statement.clone(),
+                    ended_operations: ended.iter().map(|e| e.id).collect(),
+                    agreements: agreements.clone(),
+                },
+                true,
+                now,
+                self.config.ack_deadline,
+            )?;
             standing.withdrawn = Some(Withdrawal {
                 at: now,
                 by: caller.party.clone(),
@@ -370,26 +363,19 @@ impl<S: Store> Service<S> {
             w.rejoined_at = Some(now);
             w.rejoined_by = Some(caller.party.clone());
             standing.history.push(w);
-            for other in tx.parties()? {
-                if other.id == party {
-                    continue;
-                }
-                crate::hotline::notify(
-                    tx,
-                    NewNotification {
-                        recipient: other.id.clone(),
-                        event: Event::PartyRejoined {
-                            party: party.clone(),
-                            at: now,
-                            by: caller.party.clone(),
-                        },
-                        requires_ack: false,
-                        callback_url: None,
-                    },
-                    now,
-                    self.config.ack_deadline,
-                )?;
-            }
+            let others = crate::hotline::parties_but(&*tx, Some(&party))?;
+            crate::hotline::notify_each(
+                tx,
+                others,
+                &Event::PartyRejoined {
+                    party: party.clone(),
+                    at: now,
+                    by: caller.party.clone(),
+                },
+                false,
+                now,
+                self.config.ack_deadline,
+            )?;
             records::put(tx, STANDING_DOCUMENT, party.as_str(), &standing)?;
             Ok(PartyRecord {
                 party: record,
