@@ -2,26 +2,44 @@
 //! callback URLs, at least once, with an `Idempotency-Key` header (the notification id) so that
 //! receivers can drop duplicates. Outcomes go back through the service, which keeps the outbox in
 //! the store: nothing is lost on restart. It stops when `shutdown` completes.
+//!
+//! The same outbox carries the F3548 notifications of natively filed entities to USSs
+//! (`Event::UssNotified`): their body is the standard's (`crate::dss::uss::notification_body`),
+//! rendered when posted. Each outcome is counted in `deconflict_deliveries_total` by `kind`
+//! (`webhook`, `f3548`) and `outcome` (`delivered`, `retry`, `gave_up`).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deconflict_service::Service;
-use deconflict_store::{Delivery, Store};
+use deconflict_store::{Attempt, Delivery, Store};
 
 /// How often the outbox is polled when idle.
 const POLL: Duration = Duration::from_millis(250);
 
-fn post(agent: &ureq::Agent, d: &Delivery) -> bool {
-    let body = match serde_json::to_value(&d.notification) {
-        Ok(b) => b,
-        Err(_) => return false,
-    };
+/// Deliveries by kind and outcome.
+pub const DELIVERIES_TOTAL: &str = "deconflict_deliveries_total";
+
+/// The body to post: the notification itself, or the F3548 notification it stands for.
+fn body_of<S: Store>(service: &Service<S>, d: &Delivery) -> Option<(serde_json::Value, bool)> {
+    match service.uss_notification(&d.notification) {
+        Ok(Some(n)) => Some((crate::dss::uss::notification_body(&n), true)),
+        Ok(None) => serde_json::to_value(&d.notification)
+            .ok()
+            .map(|b| (b, false)),
+        Err(e) => {
+            tracing::warn!(error = %e, id = d.notification.id, "rendering an F3548 notification");
+            None
+        }
+    }
+}
+
+fn post(agent: &ureq::Agent, d: &Delivery, body: &serde_json::Value) -> bool {
     match agent
         .post(&d.url)
         .header("Idempotency-Key", &d.notification.id.to_string())
-        .send_json(&body)
+        .send_json(body)
     {
         Ok(resp) => resp.status().is_success(),
         Err(e) => {
@@ -46,9 +64,22 @@ fn deliver_due<S: Store>(service: &Service<S>, agent: &ureq::Agent) -> usize {
         }
     };
     for d in &due {
-        let ok = post(agent, d);
-        if let Err(e) = service.record_delivery(d, ok) {
-            tracing::warn!(error = %e, id = d.notification.id, "recording a delivery");
+        let (ok, f3548) = match body_of(service, d) {
+            Some((body, f3548)) => (post(agent, d, &body), f3548),
+            None => (false, false),
+        };
+        match service.record_delivery(d, ok) {
+            Ok(attempt) => {
+                let outcome = match attempt {
+                    Attempt::Delivered => "delivered",
+                    Attempt::GaveUp => "gave_up",
+                    Attempt::Retry { .. } | Attempt::Claimed { .. } => "retry",
+                };
+                let kind = if f3548 { "f3548" } else { "webhook" };
+                metrics::counter!(DELIVERIES_TOTAL, "kind" => kind, "outcome" => outcome)
+                    .increment(1);
+            }
+            Err(e) => tracing::warn!(error = %e, id = d.notification.id, "recording a delivery"),
         }
     }
     due.len()

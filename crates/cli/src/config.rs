@@ -45,7 +45,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "RES", env = "DECONFLICT_H3_RESOLUTION")]
     pub h3_resolution: Option<u8>,
     /// The URL this server is reached at (default `http://` + the listen address); the F3548
-    /// DSS API shows `<public_url>/v1` as the `uss_base_url` of entities filed through the
+    /// DSS API shows `<public_url>` as the `uss_base_url` of entities filed through the
     /// native API.
     #[arg(long, value_name = "URL", env = "DECONFLICT_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -65,12 +65,16 @@ pub struct ServeArgs {
         env = "DECONFLICT_DSS_MAX_SUBSCRIPTIONS_PER_AREA"
     )]
     pub dss_max_subscriptions_per_area: Option<usize>,
+    /// How the F3548 key rule matches volumes: `exact` (default: each volume against each
+    /// volume) or `union` (the union of a request's volumes, as the InterUSS reference DSS).
+    #[arg(long, value_name = "SCOPE", env = "DECONFLICT_DSS_KEY_SCOPE")]
+    pub dss_key_scope: Option<deconflict_service::dss::KeyScope>,
     /// Protected sites: reconfirmation, grace, probing limit.
     #[command(flatten)]
     pub protected: ProtectedArgs,
     /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
     /// audience, h3_resolution, public_url, dss_require_https, dss_max_subscriptions_per_area,
-    /// ack_deadline, log_json.
+    /// dss_key_scope, ack_deadline, log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -138,6 +142,7 @@ struct FileConfig {
     #[serde(default)]
     dss_require_https: bool,
     dss_max_subscriptions_per_area: Option<usize>,
+    dss_key_scope: Option<String>,
     ack_deadline: Option<u64>,
     #[serde(default)]
     log_json: bool,
@@ -168,6 +173,8 @@ pub struct ServeConfig {
     pub dss_require_https: bool,
     /// Most explicit DSS subscriptions of one USS in one area.
     pub dss_max_subscriptions_per_area: usize,
+    /// How the F3548 key rule matches volumes.
+    pub dss_key_scope: deconflict_service::dss::KeyScope,
     /// How long a party has to acknowledge a notification.
     pub ack_deadline: std::time::Duration,
     /// Protected sites: reconfirmation, grace, probing limit.
@@ -264,6 +271,11 @@ impl ServeArgs {
                 .dss_max_subscriptions_per_area
                 .or(file.dss_max_subscriptions_per_area)
                 .unwrap_or(DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA),
+            dss_key_scope: match (self.dss_key_scope, file.dss_key_scope) {
+                (Some(scope), _) => scope,
+                (None, Some(s)) => s.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+                (None, None) => deconflict_service::dss::KeyScope::default(),
+            },
             store,
             delivery_lease: std::time::Duration::from_secs(lease),
             h3_resolution,
@@ -306,6 +318,7 @@ mod tests {
             public_url: None,
             dss_require_https: false,
             dss_max_subscriptions_per_area: None,
+            dss_key_scope: None,
             ack_deadline: None,
             protected: ProtectedArgs::default(),
             config,

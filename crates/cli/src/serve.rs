@@ -77,8 +77,9 @@ fn service_over<S: Store>(
                 .unwrap_or_else(|_| chrono::Duration::hours(24)),
             dss: deconflict_service::dss::DssConfig {
                 allow_http_base_urls: !config.dss_require_https,
-                native_base_url: format!("{}/v1", config.public_url),
+                native_base_url: config.public_url.clone(),
                 max_subscriptions_per_area: config.dss_max_subscriptions_per_area,
+                key_scope: config.dss_key_scope,
                 ..deconflict_service::dss::DssConfig::default()
             },
             audit: Some(signer),

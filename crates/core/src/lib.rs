@@ -72,6 +72,7 @@ pub use rules::{KeyPolicy, WriteRefusal, WriteRequest};
 pub use spec::{FootprintSpec, VolumeSpec};
 pub use subscription::{
     Change, Event, NewNotification, Notification, Party, Subscription, SubscriptionId,
+    SubscriptionIndex,
 };
 pub use time::TimeWindow;
 pub use volume::{Volume4d, VolumeIntersection, check_volume_count};

@@ -87,6 +87,15 @@ fn full_disclosure() -> String {
     "full".to_owned()
 }
 
+/// A subscription with its notification index (F3548 `SubscriptionState`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionIndex {
+    /// The subscription.
+    pub subscription: SubscriptionId,
+    /// Its notification index.
+    pub notification_index: u64,
+}
+
 /// What a notification says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -103,6 +112,20 @@ pub enum Event {
         ovn: Option<Ovn>,
         /// The subscription that matched.
         subscription: SubscriptionId,
+    },
+    /// F3548: a natively filed operation or zone in the area of the recipient USS's
+    /// subscriptions changed, and deconflict (its managing USS) posts the standard's
+    /// notification to the USS (`POST {uss_base_url}/uss/v1/operational_intents` or
+    /// `/uss/v1/constraints`) with the entity's details as the recipient may see them when it is
+    /// posted. Kept in the inbox as a record of what was posted.
+    UssNotified {
+        /// The entity.
+        entity: EntityId,
+        /// Whether it is a constraint (a zone) rather than an operational intent.
+        constraint: bool,
+        /// The recipient's subscriptions at that base URL, with their notification indexes
+        /// after the change.
+        subscriptions: Vec<SubscriptionIndex>,
     },
     /// A ceasefire agreement binding the recipient changed status.
     CeasefireChanged {

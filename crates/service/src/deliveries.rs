@@ -37,7 +37,8 @@ impl<S: Store> Service<S> {
         })?)
     }
 
-    /// Records the outcome of posting `delivery`: delivered, retried later, or given up.
+    /// Records the outcome of posting `delivery`: delivered, retried later, or given up; returns
+    /// which.
     ///
     /// # Errors
     /// The store's.
@@ -45,7 +46,7 @@ impl<S: Store> Service<S> {
         &self,
         delivery: &Delivery,
         delivered: bool,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Attempt, ServiceError> {
         let attempt = if delivered {
             Attempt::Delivered
         } else if delivery.attempts + 1 >= MAX_ATTEMPTS {
@@ -56,9 +57,10 @@ impl<S: Store> Service<S> {
             }
         };
         let id = delivery.notification.id;
-        Ok(self.transact_unchecked(SYSTEM_ACTOR, &mut |tx| {
+        self.transact_unchecked(SYSTEM_ACTOR, &mut |tx| {
             tx.record_attempt(id, attempt.clone())
-        })?)
+        })?;
+        Ok(attempt)
     }
 }
 

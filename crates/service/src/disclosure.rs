@@ -242,6 +242,45 @@ impl DisclosurePolicy {
         }
     }
 
+    /// A coarse outer volume of `v` for the F3548 USS API, which has no cells: a lon/lat box
+    /// containing the footprint, its edges snapped outward to a grid as fine as the coarse cells
+    /// (their edge length) with one more grid step of margin, so it is never smaller than the
+    /// real extent and says no more of it than the cells do. Each edge is drawn with 16 vertices,
+    /// so that it lies within the margin of the parallel or meridian whether its edges are read
+    /// as straight lines in lon/lat or as geodesics. Window and band are the volume's (they are
+    /// disclosed anyway).
+    pub fn outer_box(&self, v: &Volume4d) -> VolumeSpec {
+        let step = self.h3_resolution.edge_length_km() / 111.32;
+        let ring = &v.footprint().planar().exterior().0;
+        let fold = |f: fn(f64, f64) -> f64, get: fn(&deconflict_core::geo::Coord) -> f64| {
+            ring.iter().map(get).reduce(f).unwrap_or(0.0)
+        };
+        let snap_down = |x: f64| (x / step).floor() * step - step;
+        let snap_up = |x: f64| (x / step).ceil() * step + step;
+        let west = snap_down(fold(f64::min, |c| c.x)).max(-180.0);
+        let east = snap_up(fold(f64::max, |c| c.x)).min(180.0);
+        let south = snap_down(fold(f64::min, |c| c.y)).max(-90.0);
+        let north = snap_up(fold(f64::max, |c| c.y)).min(90.0);
+        const N: u32 = 16;
+        let along = |a: [f64; 2], b: [f64; 2]| {
+            (0..N).map(move |i| {
+                let t = f64::from(i) / f64::from(N);
+                [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
+            })
+        };
+        let corners = [[west, south], [east, south], [east, north], [west, north]];
+        let vertices = (0..4)
+            .flat_map(|i| along(corners[i], corners[(i + 1) % 4]))
+            .collect();
+        VolumeSpec {
+            footprint: deconflict_core::FootprintSpec::Polygon { vertices },
+            altitude_lower_m: v.altitude().lower_m(),
+            altitude_upper_m: v.altitude().upper_m(),
+            time_start: v.time().start(),
+            time_end: v.time().end(),
+        }
+    }
+
     /// The H3 cells covering `polygon`, at the configured resolution or coarser so that there are
     /// at most `max_cells`; sorted.
     fn cover(&self, polygon: &Polygon) -> (Vec<String>, u8) {

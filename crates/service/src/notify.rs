@@ -1,12 +1,12 @@
 //! The notifications a change causes, decided inside the transaction that makes the change so
 //! that a committed change always has its notifications (the outbox pattern).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use deconflict_core::{
     Change, Entity, EntityId, EntityKind, Event, NewNotification, Ovn, PartyId, SubscriptionId,
-    Volume4d,
+    SubscriptionIndex, Volume4d,
 };
 use deconflict_store::{StoreError, Tx};
 
@@ -37,6 +37,9 @@ pub(crate) struct ChangeOf<'a> {
     pub conflicting: &'a [Entity],
     /// Whether the writer's own subscriptions count too (F3548: they are among the subscribers
     /// to notify, their indexes bumped; the writer's inbox is not filled with its own change).
+    /// Only changes through the DSS API set it; every other change is of a natively filed
+    /// entity, whose managing USS is deconflict itself: it posts the change to the F3548
+    /// subscribers ([`Event::UssNotified`]).
     pub include_writer: bool,
 }
 
@@ -56,6 +59,8 @@ pub(crate) fn fan_out(
         .map(|e| &e.owner)
         .collect();
     let mut notified = Vec::new();
+    // F3548 subscribers of a native change, by recipient and base URL.
+    let mut uss: BTreeMap<(PartyId, String), Vec<SubscriptionIndex>> = BTreeMap::new();
     for mut sub in tx.subscriptions_intersecting(&c.volumes)? {
         let own = &sub.owner == c.owner;
         if (own && !c.include_writer) || !sub.wants(&c.kind) {
@@ -77,6 +82,14 @@ pub(crate) fn fan_out(
             tx.put_subscription(sub)?;
             continue;
         }
+        if let Some(base) = sub.uss_base_url.clone().filter(|_| !c.include_writer) {
+            uss.entry((sub.owner.clone(), base))
+                .or_default()
+                .push(SubscriptionIndex {
+                    subscription: sub.id,
+                    notification_index: sub.notification_index,
+                });
+        }
         let note = NewNotification {
             recipient: sub.owner.clone(),
             event: Event::EntityChanged {
@@ -91,6 +104,27 @@ pub(crate) fn fan_out(
         };
         tx.put_subscription(sub)?;
         crate::hotline::notify(tx, note, now, ack_within)?;
+    }
+    let constraint = matches!(c.kind, EntityKind::Zone(_));
+    let path = if constraint {
+        "constraints"
+    } else {
+        "operational_intents"
+    };
+    for ((recipient, base), subscriptions) in uss {
+        tx.notify(
+            NewNotification {
+                recipient,
+                event: Event::UssNotified {
+                    entity: c.entity,
+                    constraint,
+                    subscriptions,
+                },
+                requires_ack: false,
+                callback_url: Some(format!("{}/uss/v1/{path}", base.trim_end_matches('/'))),
+            },
+            now,
+        )?;
     }
     Ok(notified)
 }

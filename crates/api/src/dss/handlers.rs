@@ -160,6 +160,7 @@ async fn put_oir<S: Store>(
         uss_base_url,
         subscription_id,
         new_subscription,
+        requested_ovn_suffix: p.requested_ovn_suffix,
     };
     let changed = run(&state.service, TOO_LARGE, move |s| {
         s.dss_put_operational_intent(&caller, req)
@@ -247,8 +248,16 @@ async fn put_constraint<S: Store>(
     let extents =
         wire::extents(&required("extents", p.extents)?).map_err(DssApiError::BadRequest)?;
     let uss_base_url = required("uss_base_url", p.uss_base_url)?;
+    let suffix = p.requested_ovn_suffix;
     let changed = run(&state.service, TOO_LARGE, move |s| {
-        s.dss_put_constraint(&caller, id, ovn_, &extents, &uss_base_url)
+        s.dss_put_constraint(
+            &caller,
+            id,
+            ovn_,
+            &extents,
+            &uss_base_url,
+            suffix.as_deref(),
+        )
     })
     .await?;
     Ok(constraint_change(&changed))
@@ -413,7 +422,11 @@ pub(super) async fn make_report<S: Store>(
     bytes: Bytes,
 ) -> Result<Response, DssApiError> {
     scopes(&caller, &dss::REPORT_SCOPES)?;
-    let mut report: Value = body(&bytes)?;
+    let submitted: wire::ErrorReport = body(&bytes)?;
+    submitted.check().map_err(DssApiError::BadRequest)?;
+    // Only what the schema declares is archived and echoed (never an undeclared `problem: {}`).
+    let mut report = serde_json::to_value(&submitted)
+        .map_err(|e| DssApiError::Internal(format!("a report as JSON: {e}")))?;
     let archived = report.clone();
     let id = run(&state.service, BAD, move |s| {
         s.dss_make_report(&caller, &archived)
@@ -447,7 +460,7 @@ pub(super) async fn set_availability<S: Store>(
     let p: wire::SetUssAvailabilityStatusParameters = body(&bytes)?;
     let availability = wire::availability(&required("availability", p.availability)?)
         .map_err(DssApiError::BadRequest)?;
-    let old_version = p.old_version.unwrap_or_default();
+    let old_version = wire::old_version(p.old_version).map_err(DssApiError::BadRequest)?;
     let status = run(&state.service, BAD, move |s| {
         s.dss_set_availability(&caller, &uss, &old_version, availability)
     })

@@ -4,7 +4,9 @@
 //! `ErrorResponse` bodies. The rules live in `deconflict_service::dss`; the choices made where
 //! the standard is silent are listed in `docs/f3548.md`.
 
+mod aux;
 mod handlers;
+pub mod uss;
 pub mod wire;
 
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use deconflict_core::PartyId;
 use deconflict_service::dss::DssError;
 use deconflict_service::{Caller, Service};
@@ -27,50 +29,99 @@ use crate::auth::{AuthError, Verifier};
 use handlers::*;
 use wire::{ConstraintReference, ErrorResponse, OperationalIntentReference};
 
-/// The routes of `/dss/v1`.
+/// The routes of `/dss/v1`, `/uss/v1` (the USS API of natively filed entities) and `/aux/v1`.
+/// Every answer under `/dss/v1` is the standard's: an empty version or OVN segment is 400, an
+/// unknown path 404 and an unknown method 405, each with an `ErrorResponse`.
 pub fn routes<S: Store>() -> Router<AppState<S>> {
+    let empty_ovn = || {
+        put(missing_ovn)
+            .delete(missing_ovn)
+            .fallback(method_not_allowed)
+    };
     Router::new()
         .route(
+            "/dss/v1/operational_intent_references/{entityid}/",
+            empty_ovn(),
+        )
+        .route("/dss/v1/constraint_references/{entityid}/", empty_ovn())
+        .route(
+            "/dss/v1/subscriptions/{subscriptionid}/",
+            put(missing_version)
+                .delete(missing_version)
+                .fallback(method_not_allowed),
+        )
+        .route("/dss/v1/{*rest}", any(unknown_path))
+        .route("/dss/v1", any(unknown_path))
+        .route("/aux/v1/version", get(aux::version))
+        .route("/aux/v1/validate_oauth", get(aux::validate_oauth))
+        .merge(uss::routes::<S>())
+        .route(
             "/dss/v1/operational_intent_references/query",
-            post(query_oirs::<S>),
+            dss(post(query_oirs::<S>)),
         )
         .route(
             "/dss/v1/operational_intent_references/{entityid}",
-            get(get_oir::<S>).put(create_oir::<S>),
+            dss(get(get_oir::<S>).put(create_oir::<S>)),
         )
         .route(
             "/dss/v1/operational_intent_references/{entityid}/{ovn}",
-            put(update_oir::<S>).delete(delete_oir::<S>),
+            dss(put(update_oir::<S>).delete(delete_oir::<S>)),
         )
         .route(
             "/dss/v1/constraint_references/query",
-            post(query_constraints::<S>),
+            dss(post(query_constraints::<S>)),
         )
         .route(
             "/dss/v1/constraint_references/{entityid}",
-            get(get_constraint::<S>).put(create_constraint::<S>),
+            dss(get(get_constraint::<S>).put(create_constraint::<S>)),
         )
         .route(
             "/dss/v1/constraint_references/{entityid}/{ovn}",
-            put(update_constraint::<S>).delete(delete_constraint::<S>),
+            dss(put(update_constraint::<S>).delete(delete_constraint::<S>)),
         )
         .route(
             "/dss/v1/subscriptions/query",
-            post(query_subscriptions::<S>),
+            dss(post(query_subscriptions::<S>)),
         )
         .route(
             "/dss/v1/subscriptions/{subscriptionid}",
-            get(get_subscription::<S>).put(create_subscription::<S>),
+            dss(get(get_subscription::<S>).put(create_subscription::<S>)),
         )
         .route(
             "/dss/v1/subscriptions/{subscriptionid}/{version}",
-            put(update_subscription::<S>).delete(delete_subscription::<S>),
+            dss(put(update_subscription::<S>).delete(delete_subscription::<S>)),
         )
-        .route("/dss/v1/reports", post(make_report::<S>))
+        .route("/dss/v1/reports", dss(post(make_report::<S>)))
         .route(
             "/dss/v1/uss_availability/{uss_id}",
-            get(get_availability::<S>).put(set_availability::<S>),
+            dss(get(get_availability::<S>).put(set_availability::<S>)),
         )
+}
+
+/// Adds the `/dss/v1` 405 fallback to a method router.
+fn dss<S: Store>(
+    m: axum::routing::MethodRouter<AppState<S>>,
+) -> axum::routing::MethodRouter<AppState<S>> {
+    m.fallback(method_not_allowed)
+}
+
+async fn missing_ovn() -> DssApiError {
+    DssApiError::BadRequest("Missing OVN".into())
+}
+
+async fn missing_version() -> DssApiError {
+    DssApiError::BadRequest("Missing version".into())
+}
+
+async fn unknown_path() -> Response {
+    message(StatusCode::NOT_FOUND, "No such DSS endpoint".into())
+}
+
+async fn method_not_allowed() -> Response {
+    message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed at this DSS endpoint".into(),
+    )
 }
 
 /// Everything a DSS handler can answer instead of success, as the standard shapes it.

@@ -24,7 +24,7 @@ pub struct Time {
 }
 
 impl Time {
-    fn of(t: DateTime<Utc>) -> Self {
+    pub(crate) fn of(t: DateTime<Utc>) -> Self {
         Self {
             value: t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
             format: "RFC3339".into(),
@@ -406,6 +406,8 @@ pub struct PutOperationalIntentReferenceParameters {
     pub subscription_id: Option<String>,
     /// Or a new implicit one.
     pub new_subscription: Option<ImplicitSubscriptionParameters>,
+    /// The OVN suffix requested (the InterUSS revision of the API).
+    pub requested_ovn_suffix: Option<String>,
 }
 
 /// `PutConstraintReferenceParameters`.
@@ -415,6 +417,8 @@ pub struct PutConstraintReferenceParameters {
     pub extents: Option<Vec<Volume4D>>,
     /// Details.
     pub uss_base_url: Option<String>,
+    /// The OVN suffix requested (the InterUSS revision of the API).
+    pub requested_ovn_suffix: Option<String>,
 }
 
 /// `PutSubscriptionParameters`.
@@ -440,8 +444,9 @@ pub struct QueryParameters {
 /// `SetUssAvailabilityStatusParameters`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SetUssAvailabilityStatusParameters {
-    /// The version to replace (`""` the first time).
-    pub old_version: Option<String>,
+    /// The version to replace (`""` the first time, the standard's default when it is missing);
+    /// a string, never `null` (the schema does not allow it).
+    pub old_version: Option<serde_json::Value>,
     /// The new availability.
     pub availability: Option<String>,
 }
@@ -460,14 +465,87 @@ pub fn state(s: &str) -> Result<OperationState, String> {
     }
 }
 
-/// The availability named on the wire.
+/// The `old_version` of an availability change: a string, `""` when missing.
+pub fn old_version(v: Option<serde_json::Value>) -> Result<String, String> {
+    match v {
+        None => Ok(String::new()),
+        Some(serde_json::Value::String(s)) => Ok(s),
+        Some(other) => Err(format!("old_version must be a string, got {other}")),
+    }
+}
+
+/// The availability named on the wire, in any case (the reference DSS and the tools that talk
+/// to it send `normal`); answers name it in the standard's case.
 pub fn availability(s: &str) -> Result<Availability, String> {
-    match s {
-        "Unknown" => Ok(Availability::Unknown),
-        "Normal" => Ok(Availability::Normal),
-        "Down" => Ok(Availability::Down),
+    match s.to_ascii_lowercase().as_str() {
+        "unknown" => Ok(Availability::Unknown),
+        "normal" => Ok(Availability::Normal),
+        "down" => Ok(Availability::Down),
         other => Err(format!(
             "Invalid availability {other:?}: one of Unknown, Normal, Down"
         )),
+    }
+}
+
+/// `ExchangeRecord`, as the standard declares it. Its `required` list also names a
+/// `request_source` that its properties do not declare: kept when given (a string), not
+/// required.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExchangeRecord {
+    /// Full URL of the request.
+    pub url: String,
+    /// Who made the request (named in the standard's `required` list only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_source: Option<String>,
+    /// HTTP verb.
+    pub method: String,
+    /// Headers of the request or response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Vec<String>>,
+    /// `Client` or `Server`.
+    pub recorder_role: RecorderRole,
+    /// When the request was sent or received.
+    pub request_time: Time,
+    /// Base64 request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// When the response was sent or received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_time: Option<Time>,
+    /// Base64 response body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    /// HTTP status of the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_code: Option<i32>,
+    /// What went wrong, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// `ExchangeRecord.recorder_role`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub enum RecorderRole {
+    /// The logging USS made the request.
+    Client,
+    /// The logging USS handled it.
+    Server,
+}
+
+/// `ErrorReport` as submitted (its `report_id` is the server's to assign and is ignored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// The exchange reported.
+    pub exchange: ExchangeRecord,
+}
+
+impl ErrorReport {
+    /// Checks the times (`Time` objects in RFC 3339).
+    pub fn check(&self) -> Result<(), String> {
+        self.exchange.request_time.parse("exchange.request_time")?;
+        if let Some(t) = &self.exchange.response_time {
+            t.parse("exchange.response_time")?;
+        }
+        Ok(())
     }
 }

@@ -110,6 +110,18 @@ pub enum ChangeSchema {
     Deleted,
 }
 
+/// An F3548 subscription with its notification index.
+#[derive(ToSchema)]
+#[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
+#[schema(as = SubscriptionIndex)]
+pub struct SubscriptionIndexSchema {
+    /// The subscription's id.
+    #[schema(format = Uuid)]
+    subscription: String,
+    /// Its notification index.
+    notification_index: u64,
+}
+
 /// What a notification says.
 #[derive(ToSchema)]
 #[cfg_attr(test, derive(Debug, serde::Serialize, serde::Deserialize))]
@@ -132,6 +144,19 @@ pub enum EventSchema {
         /// The subscription that matched.
         #[schema(format = Uuid)]
         subscription: String,
+    },
+    /// F3548: a natively filed operation (or zone, `constraint`) in the area of the recipient
+    /// USS's subscriptions changed; deconflict posts the standard's notification to the USS's
+    /// base URL (`/uss/v1/operational_intents` or `/uss/v1/constraints`).
+    UssNotified {
+        /// The entity's id.
+        #[schema(format = Uuid)]
+        entity: String,
+        /// Whether it is a constraint (a zone) rather than an operational intent.
+        constraint: bool,
+        /// The recipient's subscriptions there, with their notification indexes after the
+        /// change.
+        subscriptions: Vec<SubscriptionIndexSchema>,
     },
     /// A ceasefire agreement binding the recipient changed status.
     CeasefireChanged {
@@ -472,6 +497,14 @@ mod tests {
                 batch: uuid::Uuid::max(),
                 count: 200,
                 notifier: party.clone(),
+            },
+            Event::UssNotified {
+                entity: EntityId(uuid::Uuid::nil()),
+                constraint: false,
+                subscriptions: vec![deconflict_core::SubscriptionIndex {
+                    subscription: SubscriptionId(uuid::Uuid::max()),
+                    notification_index: 3,
+                }],
             },
         ] {
             mirrors::<_, NotificationSchema>(&Notification {

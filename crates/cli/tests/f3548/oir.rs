@@ -747,7 +747,7 @@ fn implicit_subscription_life_cycle(backend: Backend) {
 }
 
 fn both_apis_see_the_same_airspace(backend: Backend) {
-    let dss = Dss::start(backend);
+    let dss = Dss::start_with(backend, &["--public-url", "https://dss.example.com/"]);
     let native = token(
         "northern-air-force",
         &["deconflict.read", "deconflict.write"],
@@ -768,12 +768,12 @@ fn both_apis_see_the_same_airspace(backend: Backend) {
     );
     assert_eq!(filed.status, 201, "{}", filed.text);
     // ...is an operational intent reference to the DSS, managed by its party, its details at
-    // this server's native API.
+    // this server's USS API (`<public_url>/uss/v1/...`).
     let seen = dss.get(&oir_path(&op), &uss1);
     let r = reference(expect(&seen, 200)).clone();
     assert_eq!(r["manager"], "northern-air-force");
     assert_eq!(r["ovn"], NO_OVN);
-    assert!(r["uss_base_url"].as_str().unwrap().ends_with("/v1"), "{r}");
+    assert_eq!(r["uss_base_url"], "https://dss.example.com", "{r}");
     // A DSS intent over it must name it...
     let refused = dss.put(
         &oir_path(&id()),

@@ -12,8 +12,8 @@ use deconflict_store::Store;
 use super::oir::query_volume;
 use super::{
     CONSTRAINT_READ_SCOPES, CONSTRAINT_WRITE_SCOPES, Changed, ConstraintRefView, DssError,
-    DssVolume, Viewer, VolumeRules, check_base_url, check_v4, extents, require_any, subscribers,
-    time_bounds,
+    DssVolume, Viewer, VolumeRules, check_base_url, check_v4, extents, requested_ovn, require_any,
+    subscribers, time_bounds,
 };
 use crate::Service;
 use crate::caller::Caller;
@@ -46,6 +46,7 @@ impl<S: Store> Service<S> {
         ovn: Option<Ovn>,
         extents_: &[DssVolume],
         uss_base_url: &str,
+        requested_ovn_suffix: Option<&str>,
     ) -> Result<Changed<ConstraintRefView>, DssError> {
         require_any(caller, &CONSTRAINT_WRITE_SCOPES)?;
         check_v4("entity id", id.0)?;
@@ -58,9 +59,17 @@ impl<S: Store> Service<S> {
                 "End time may not be in the past: the extents end at {end}, now is {now}"
             )));
         }
-        let new_ovn = self.ovns.next();
+        let random_ovn = self.ovns.next();
+        requested_ovn(id, requested_ovn_suffix, now, None)?;
         self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&id)?;
+            let new_ovn = requested_ovn(
+                id,
+                requested_ovn_suffix,
+                now,
+                current.as_ref().map(|c| &c.ovn),
+            )?
+            .unwrap_or_else(|| random_ovn.clone());
             if let Some(c) = &current
                 && (crate::ceasefires::is_agreement_zone(&*tx, c)?
                     || crate::protected::managing_resource(&*tx, c)?.is_some())

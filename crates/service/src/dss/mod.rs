@@ -11,8 +11,10 @@
 
 mod availability;
 mod constraints;
+mod key_scope;
 mod oir;
 mod subscriptions;
+mod uss;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,8 +30,10 @@ use crate::caller::Caller;
 use crate::notify::Notified;
 
 pub use availability::{Availability, AvailabilityStatus};
+pub use key_scope::KeyScope;
 pub use oir::{ImplicitSubscription, PutOperationalIntent};
 pub use subscriptions::{DssSubscriptionView, PutDssSubscription, SubscriptionPut};
+pub use uss::{ConstraintDetails, OirDetails, UssNotification};
 
 /// Scope: strategic coordination (operational intents, subscriptions).
 pub const SCOPE_STRATEGIC_COORDINATION: &str = "utm.strategic_coordination";
@@ -87,16 +91,19 @@ pub struct DssConfig {
     pub subscription_start_tolerance: Duration,
     /// Most explicit subscriptions of one USS intersecting any one subscription's area.
     pub max_subscriptions_per_area: usize,
+    /// How the key rule matches volumes (exact by default; union as the reference DSS).
+    pub key_scope: KeyScope,
 }
 
 impl Default for DssConfig {
     fn default() -> Self {
         Self {
             allow_http_base_urls: true,
-            native_base_url: "http://127.0.0.1:8080/v1".into(),
+            native_base_url: "http://127.0.0.1:8080".into(),
             max_subscription_window: Duration::hours(24),
             subscription_start_tolerance: Duration::minutes(5),
             max_subscriptions_per_area: 10,
+            key_scope: KeyScope::Exact,
         }
     }
 }
@@ -196,11 +203,11 @@ impl VolumeRules {
 
 /// Far bounds for a missing time of a query: every entity lives between them, and every store
 /// can hold them (PostgreSQL's `timestamptz` cannot hold chrono's extremes).
-fn far_past() -> DateTime<Utc> {
+pub(crate) fn far_past() -> DateTime<Utc> {
     DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH) // 0001-01-01
 }
 
-fn far_future() -> DateTime<Utc> {
+pub(crate) fn far_future() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH) // 9999-12-31T23:59:59
 }
 
@@ -582,6 +589,54 @@ pub(crate) fn covers(sub: &[Volume4d], volumes: &[Volume4d], altitude: bool) -> 
                             && s.altitude().upper_m() >= v.altitude().upper_m()))
             })
     })
+}
+
+/// How far from now the time of a `requested_ovn_suffix` may be.
+const OVN_SUFFIX_SKEW: Duration = Duration::minutes(5);
+
+/// The OVN a write will get: `{id}_{suffix}` when the USS requests a suffix (the InterUSS
+/// revision of the API: a UUIDv7 whose time is within 5 minutes of `now`, as the reference
+/// checks), else `None` (a random one). A requested OVN equal to `current` is refused: an OVN
+/// changes on every write.
+///
+/// # Errors
+/// [`DssError::BadRequest`] naming the rule.
+pub(crate) fn requested_ovn(
+    id: EntityId,
+    suffix: Option<&str>,
+    now: DateTime<Utc>,
+    current: Option<&Ovn>,
+) -> Result<Option<Ovn>, DssError> {
+    let Some(suffix) = suffix else {
+        return Ok(None);
+    };
+    let bad = |why: &str| {
+        DssError::BadRequest(format!(
+            "requested_ovn_suffix {suffix:?} {why}: it must be a version-7 UUID of a time within \
+             {} minutes of now",
+            OVN_SUFFIX_SKEW.num_minutes()
+        ))
+    };
+    let uuid = Uuid::parse_str(suffix).map_err(|_| bad("is not a UUID"))?;
+    if uuid.get_version_num() != 7 {
+        return Err(bad("is not a version-7 UUID"));
+    }
+    let (secs, nanos) = uuid
+        .get_timestamp()
+        .ok_or_else(|| bad("has no time"))?
+        .to_unix();
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| DateTime::from_timestamp(s, nanos))
+        .ok_or_else(|| bad("has a time out of range"))?;
+    if (at - now).abs() > OVN_SUFFIX_SKEW {
+        return Err(bad(&format!("is of {at}, now is {now}")));
+    }
+    let ovn = Ovn(format!("{id}_{}", uuid.hyphenated()));
+    if current == Some(&ovn) {
+        return Err(bad("gives the current OVN"));
+    }
+    Ok(Some(ovn))
 }
 
 /// The version-4 id of a new implicit subscription.

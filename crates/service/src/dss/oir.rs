@@ -10,10 +10,11 @@ use deconflict_core::{
 use deconflict_store::{Store, StoreError, Tx, View};
 
 use super::availability::{self, Availability};
+use super::key_scope::key_pool;
 use super::{
     Changed, DssError, DssVolume, NULL_SUBSCRIPTION, OIR_SCOPES, OirView,
     SCOPE_CONFORMANCE_MONITORING, Viewer, VolumeRules, check_base_url, check_v4, covers,
-    dependents, extents, new_subscription_id, require_any, subscribers, time_bounds,
+    dependents, extents, new_subscription_id, requested_ovn, require_any, subscribers, time_bounds,
 };
 use crate::Service;
 use crate::caller::Caller;
@@ -47,6 +48,8 @@ pub struct PutOperationalIntent {
     pub subscription_id: Option<SubscriptionId>,
     /// Or an implicit subscription to create.
     pub new_subscription: Option<ImplicitSubscription>,
+    /// The OVN suffix the USS requests (`{id}_{suffix}`), if any.
+    pub requested_ovn_suffix: Option<String>,
 }
 
 const OIR_RULES: VolumeRules = VolumeRules::OPERATIONAL_INTENT;
@@ -221,9 +224,17 @@ impl<S: Store> Service<S> {
             crate::ServiceError::Store(s) => DssError::Store(s),
             other => DssError::BadRequest(other.to_string()),
         })?;
-        let new_ovn = self.ovns.next();
+        let random_ovn = self.ovns.next();
+        requested_ovn(req.id, req.requested_ovn_suffix.as_deref(), now, None)?;
         self.transact(caller.party.as_str(), &mut |tx| {
             let current = tx.entity(&req.id)?;
+            let new_ovn = requested_ovn(
+                req.id,
+                req.requested_ovn_suffix.as_deref(),
+                now,
+                current.as_ref().map(|c| &c.ovn),
+            )?
+            .unwrap_or_else(|| random_ovn.clone());
             if let Some(c) = &current {
                 if c.owner != caller.party {
                     return Err(DssError::Forbidden(format!(
@@ -302,17 +313,22 @@ impl<S: Store> Service<S> {
             })?;
             let mut viewer = Viewer::new(&caller.party, &self.config.dss);
             // Accepted operational intents of a USS marked Down need not be named (as the
-            // reference DSS): their manager cannot be asked for details.
-            let mut relevant = Vec::with_capacity(intersecting.len());
-            for e in &intersecting {
-                let down_accepted = matches!(
-                    e.kind,
-                    EntityKind::Operation {
-                        state: OperationState::Accepted,
-                        ..
-                    }
-                ) && viewer.availability_of(&*tx, &e.owner)?
-                    == Availability::Down;
+            // reference DSS): their manager cannot be asked for details. Only those filed
+            // through the DSS API: deconflict itself is the managing USS of natively filed
+            // operations and is never down, so an arbiter's mark never lifts a native party's
+            // protection (docs/f3548.md, "USS availability").
+            let (key_volumes, pool) = key_pool(&*tx, cfg.key_scope, &volumes, &intersecting)?;
+            let mut relevant = Vec::with_capacity(pool.len());
+            for e in &pool {
+                let down_accepted = e.dss.is_some()
+                    && matches!(
+                        e.kind,
+                        EntityKind::Operation {
+                            state: OperationState::Accepted,
+                            ..
+                        }
+                    )
+                    && viewer.availability_of(&*tx, &e.owner)? == Availability::Down;
                 if !down_accepted {
                     relevant.push(e);
                 }
@@ -324,11 +340,11 @@ impl<S: Store> Service<S> {
                     _ => 0,
                 },
             };
-            if let Err(report) = check_key(req.id, &kind, &volumes, &key, relevant, policy) {
+            if let Err(report) = check_key(req.id, &kind, &key_volumes, &key, relevant, policy) {
                 let missing: Vec<&Entity> = report
                     .missing
                     .iter()
-                    .filter_map(|c| intersecting.iter().find(|e| e.id == c.with.id))
+                    .filter_map(|c| pool.iter().find(|e| e.id == c.with.id))
                     .collect();
                 let mut ops = Vec::new();
                 let mut zones = Vec::new();

@@ -184,7 +184,7 @@ impl<S: Store> Service<S> {
             if let Some(c) = &current {
                 for dep in dependents(&*tx, c, None)? {
                     let Some(e) = tx.entity(&dep)? else { continue };
-                    let (_, dep_end) = time_bounds(&e.volumes);
+                    let (dep_start, dep_end) = time_bounds(&e.volumes);
                     let spatial = e.volumes.iter().all(|v| {
                         volumes.iter().any(|s| {
                             s.footprint().covers(v.footprint())
@@ -192,7 +192,10 @@ impl<S: Store> Service<S> {
                                 && s.altitude().upper_m() >= v.altitude().upper_m()
                         })
                     });
-                    if !spatial || dep_end > end {
+                    // The whole window, as attaching checks it (`covers`): the standard's
+                    // "must cover at least the area over which this operational intent is
+                    // conducted" (the reference tolerates a start 5 minutes late).
+                    if !spatial || dep_start < start || dep_end > end {
                         return Err(DssError::BadRequest(format!(
                             "Subscription does not cover dependent operational intent {dep}"
                         )));
@@ -222,7 +225,9 @@ impl<S: Store> Service<S> {
                 notification_index,
                 version,
                 uss_base_url: Some(req.uss_base_url.clone()),
-                implicit: current.as_ref().is_some_and(|c| c.implicit),
+                // Written by its manager through this endpoint, a subscription is explicit
+                // from now on (as the reference): deleting its operational intents leaves it.
+                implicit: false,
             };
             tx.put_subscription(sub.clone())?;
             let in_area = tx.entities_intersecting(&volumes)?;

@@ -1,0 +1,182 @@
+//! The F3548 USS API of natively filed entities (`/uss/v1/...`, `../shared/specs/utm.yaml`):
+//! deconflict is their managing USS, so it answers the detail requests of other USSs,
+//! authenticated as the DSS API is, and its deliverer posts their changes
+//! ([`notification_body`]). The views are the service's (the disclosure policy's).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use deconflict_core::{EntityId, FootprintSpec, SubscriptionIndex, VolumeSpec};
+use deconflict_service::dss::{ConstraintDetails, OirDetails, UssNotification};
+use deconflict_store::Store;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::wire::{ConstraintReference, OperationalIntentReference, Time};
+use super::{DssApiError, DssCaller, run};
+use crate::AppState;
+
+/// The routes of `/uss/v1`.
+pub(super) fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route(
+            "/uss/v1/operational_intents/{entityid}",
+            get(get_operational_intent::<S>),
+        )
+        .route("/uss/v1/constraints/{entityid}", get(get_constraint::<S>))
+}
+
+/// `LatLngPoint`.
+#[derive(Debug, Serialize)]
+struct LatLng {
+    lat: f64,
+    lng: f64,
+}
+
+fn lat_lng(p: [f64; 2]) -> LatLng {
+    LatLng {
+        lat: p[1],
+        lng: p[0],
+    }
+}
+
+fn altitude(m: f64) -> Value {
+    json!({"value": m, "reference": "W84", "units": "M"})
+}
+
+fn time(t: DateTime<Utc>) -> Time {
+    Time::of(t)
+}
+
+/// A `Volume4D` of a declared (or coarse) volume.
+fn volume(v: &VolumeSpec) -> Value {
+    let outline = match &v.footprint {
+        FootprintSpec::Polygon { vertices } => json!({
+            "outline_polygon": {"vertices": vertices.iter().copied().map(lat_lng).collect::<Vec<_>>()}
+        }),
+        FootprintSpec::Circle { center, radius_m } => json!({
+            "outline_circle": {
+                "center": lat_lng(*center),
+                "radius": {"value": radius_m, "units": "M"},
+            }
+        }),
+    };
+    let mut volume = outline;
+    volume["altitude_lower"] = altitude(v.altitude_lower_m);
+    volume["altitude_upper"] = altitude(v.altitude_upper_m);
+    json!({
+        "volume": volume,
+        "time_start": time(v.time_start),
+        "time_end": time(v.time_end),
+    })
+}
+
+/// `OperationalIntent`.
+fn operational_intent(d: &OirDetails) -> Value {
+    json!({
+        "reference": OperationalIntentReference::from(&d.reference),
+        "details": {
+            "volumes": d.volumes.iter().map(volume).collect::<Vec<_>>(),
+            "off_nominal_volumes": d.off_nominal_volumes.iter().map(volume).collect::<Vec<_>>(),
+            "priority": d.priority,
+        },
+    })
+}
+
+/// `Constraint`; its `type` names the zone's kind (`deconflict.zone.restricted`, ...).
+fn constraint(d: &ConstraintDetails) -> Value {
+    let kind = serde_json::to_value(d.kind)
+        .ok()
+        .and_then(|k| k.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    json!({
+        "reference": ConstraintReference::from(&d.reference),
+        "details": {
+            "volumes": d.volumes.iter().map(volume).collect::<Vec<_>>(),
+            "type": format!("deconflict.zone.{kind}"),
+        },
+    })
+}
+
+fn subscription_states(subs: &[SubscriptionIndex]) -> Vec<Value> {
+    subs.iter()
+        .map(|s| {
+            json!({
+                "subscription_id": s.subscription.to_string(),
+                "notification_index": s.notification_index,
+            })
+        })
+        .collect()
+}
+
+/// The body of a notification to post (`PutOperationalIntentDetailsParameters` or
+/// `PutConstraintDetailsParameters`); the entity is omitted when it no longer exists.
+pub fn notification_body(n: &UssNotification) -> Value {
+    match n {
+        UssNotification::OperationalIntent {
+            id,
+            details,
+            subscriptions,
+        } => {
+            let mut body = json!({
+                "operational_intent_id": id.to_string(),
+                "subscriptions": subscription_states(subscriptions),
+            });
+            if let Some(d) = details {
+                body["operational_intent"] = operational_intent(d);
+            }
+            body
+        }
+        UssNotification::Constraint {
+            id,
+            details,
+            subscriptions,
+        } => {
+            let mut body = json!({
+                "constraint_id": id.to_string(),
+                "subscriptions": subscription_states(subscriptions),
+            });
+            if let Some(d) = details {
+                body["constraint"] = constraint(d);
+            }
+            body
+        }
+    }
+}
+
+fn entity_id(s: &str) -> Result<EntityId, DssApiError> {
+    uuid::Uuid::parse_str(s)
+        .map(EntityId)
+        .map_err(|_| DssApiError::BadRequest(format!("Invalid ID format: entity id {s:?}")))
+}
+
+const BAD: axum::http::StatusCode = axum::http::StatusCode::BAD_REQUEST;
+
+async fn get_operational_intent<S: Store>(
+    State(state): State<AppState<S>>,
+    DssCaller(caller): DssCaller,
+    Path(id): Path<String>,
+) -> Result<Response, DssApiError> {
+    let id = entity_id(&id)?;
+    let d = run(&state.service, BAD, move |s| {
+        s.uss_get_operational_intent(&caller, id)
+    })
+    .await?;
+    Ok(Json(json!({ "operational_intent": operational_intent(&d) })).into_response())
+}
+
+async fn get_constraint<S: Store>(
+    State(state): State<AppState<S>>,
+    DssCaller(caller): DssCaller,
+    Path(id): Path<String>,
+) -> Result<Response, DssApiError> {
+    let id = entity_id(&id)?;
+    let d = run(&state.service, BAD, move |s| {
+        s.uss_get_constraint(&caller, id)
+    })
+    .await?;
+    Ok(Json(json!({ "constraint": constraint(&d) })).into_response())
+}
