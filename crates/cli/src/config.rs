@@ -357,6 +357,23 @@ mod tests {
     }
 
     #[test]
+    fn the_key_scope_is_exact_unless_told() {
+        use deconflict_service::dss::KeyScope;
+        assert_eq!(args(None).merge().unwrap().dss_key_scope, KeyScope::Exact);
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "dss_key_scope = \"union\"").unwrap();
+        let from_file = args(Some(f.path().to_owned())).merge().unwrap();
+        assert_eq!(from_file.dss_key_scope, KeyScope::Union);
+        let mut a = args(Some(f.path().to_owned()));
+        a.dss_key_scope = Some(KeyScope::Exact);
+        assert_eq!(a.merge().unwrap().dss_key_scope, KeyScope::Exact);
+        let mut bad = tempfile::NamedTempFile::new().unwrap();
+        writeln!(bad, "dss_key_scope = \"cells\"").unwrap();
+        let e = args(Some(bad.path().to_owned())).merge().unwrap_err();
+        assert!(e.to_string().contains("exact or union"), "{e}");
+    }
+
+    #[test]
     fn bad_settings_are_refused_clearly() {
         let mut a = args(None);
         a.h3_resolution = Some(16);

@@ -13,6 +13,8 @@
 #[path = "f3548/availability.rs"]
 mod availability;
 mod common;
+#[path = "f3548/conformance.rs"]
+mod conformance;
 #[path = "f3548/constraints.rs"]
 mod constraints;
 #[path = "f3548/limits.rs"]
@@ -23,6 +25,8 @@ mod oir;
 mod subscriptions;
 #[path = "f3548/tokens.rs"]
 mod tokens;
+#[path = "f3548/uss.rs"]
+mod uss;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -279,6 +283,37 @@ pub fn create_oir(dss: &Dss, uss: &str, extents: &[Value], key: &[&str]) -> (Str
         .expect("an ovn")
         .to_owned();
     (oir, ovn)
+}
+
+/// A native volume (`/v1`): a square of side `d` degrees at (`lat`, `lng`), 0–120 m, minutes
+/// from now.
+pub fn native_square(lat: f64, lng: f64, d: f64, minutes: (i64, i64)) -> Value {
+    let t = |m: i64| (Utc::now() + chrono::Duration::minutes(m)).to_rfc3339();
+    json!({
+        "footprint": {"type": "polygon", "vertices": [
+            [lng, lat], [lng + d, lat], [lng + d, lat + d], [lng, lat + d],
+        ]},
+        "altitude_lower_m": 0.0, "altitude_upper_m": 120.0,
+        "time_start": t(minutes.0), "time_end": t(minutes.1),
+    })
+}
+
+/// Files an operation of native `party` through `/v1` (`PUT /v1/operations/{id}`); returns its
+/// id and OVN.
+pub fn file_native(dss: &Dss, party: &str, volumes: &[Value], state: &str) -> (String, String) {
+    let op = id();
+    let a = call(
+        "PUT",
+        &format!("{}/v1/operations/{op}", dss.base),
+        Some(&token(party, &["deconflict.read", "deconflict.write"])),
+        Some(&json!({"state": state, "volumes": volumes})),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+    let ovn = a.body["operation"]["ovn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an OVN in {}", a.text))
+        .to_owned();
+    (op, ovn)
 }
 
 /// Runs each named test on both stores.

@@ -52,6 +52,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/dss/v1/{*rest}", any(unknown_path))
         .route("/dss/v1", any(unknown_path))
+        .route("/dss/v1/", any(unknown_path))
         .route("/aux/v1/version", get(aux::version))
         .route("/aux/v1/validate_oauth", get(aux::validate_oauth))
         .merge(uss::routes::<S>())

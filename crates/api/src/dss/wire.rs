@@ -446,6 +446,7 @@ pub struct QueryParameters {
 pub struct SetUssAvailabilityStatusParameters {
     /// The version to replace (`""` the first time, the standard's default when it is missing);
     /// a string, never `null` (the schema does not allow it).
+    #[serde(default, deserialize_with = "present")]
     pub old_version: Option<serde_json::Value>,
     /// The new availability.
     pub availability: Option<String>,
@@ -463,6 +464,11 @@ pub fn state(s: &str) -> Result<OperationState, String> {
              Nonconforming, Contingent"
         )),
     }
+}
+
+/// A field that is present, `null` included (serde reads a `null` `Option` as missing).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// The `old_version` of an availability change: a string, `""` when missing.

@@ -192,10 +192,13 @@ impl<S: Store> Service<S> {
                                 && s.altitude().upper_m() >= v.altitude().upper_m()
                         })
                     });
-                    // The whole window, as attaching checks it (`covers`): the standard's
-                    // "must cover at least the area over which this operational intent is
-                    // conducted" (the reference tolerates a start 5 minutes late).
-                    if !spatial || dep_start < start || dep_end > end {
+                    // From the intent's start (or now, when it started before: the past is
+                    // not covered anyway), with the clock-skew tolerance of a start: the
+                    // standard's "must cover at least the area over which this operational
+                    // intent is conducted"; the reference refuses a start more than 5 minutes
+                    // after the intent's.
+                    let late = start > dep_start.max(now) + cfg.subscription_start_tolerance;
+                    if !spatial || late || dep_end > end {
                         return Err(DssError::BadRequest(format!(
                             "Subscription does not cover dependent operational intent {dep}"
                         )));
