@@ -190,7 +190,7 @@ fn key_scope_union_reproduces_the_reference(backend: Backend) {
     ];
     for (flags, want) in [(&[][..], 201), (&["--dss-key-scope", "union"][..], 409)] {
         let dss = Dss::start_with(backend, flags);
-        let (other, _) = create_oir(&dss, "uss2", &[place_a.clone()], &[]);
+        let (other, _) = create_oir(&dss, "uss2", std::slice::from_ref(&place_a), &[]);
         let a = dss.put(
             &format!("operational_intent_references/{}", id()),
             &token("uss1", &[SC]),

@@ -184,7 +184,7 @@ fn coarse_box_around_the_square(volumes: &Value) {
 fn details_of_native_entities_within_the_disclosure(backend: Backend) {
     let dss = Dss::start(backend);
     let square_ = native_square(34.0, -118.0, 0.01, (0, 60));
-    let (op, ovn) = file_native(&dss, "party-a", &[square_.clone()], "Accepted");
+    let (op, ovn) = file_native(&dss, "party-a", std::slice::from_ref(&square_), "Accepted");
     let url = |what: &str, id: &str| format!("{}/uss/v1/{what}/{id}", dss.base);
     let uss1 = token("uss1", &[SC]);
     let a = call("GET", &url("operational_intents", &op), Some(&uss1), None);
@@ -292,7 +292,7 @@ fn native_changes_are_posted_to_uss_subscribers(backend: Backend) {
     // A subscription that wants constraints only hears of no operation.
     let zones_only = subscribe(&dss, "uss1", &format!("{}/zones", uss.base), false, true);
     let volume = native_square(34.0, -118.0, 0.01, (0, 60));
-    let (op, ovn) = file_native(&dss, "party-a", &[volume.clone()], "Accepted");
+    let (op, ovn) = file_native(&dss, "party-a", std::slice::from_ref(&volume), "Accepted");
     let got = uss.wait_for(1);
     let n = &got[0];
     assert_eq!(n.path, "/utm/uss/v1/operational_intents");
