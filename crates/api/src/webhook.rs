@@ -21,13 +21,44 @@ const POLL: Duration = Duration::from_millis(250);
 /// Deliveries by kind and outcome.
 pub const DELIVERIES_TOTAL: &str = "deconflict_deliveries_total";
 
+/// What to post: the body, and the bearer token to present (F3548 notifications only).
+struct Post {
+    body: serde_json::Value,
+    token: Option<String>,
+    f3548: bool,
+}
+
+/// The access token for F3548 notifications, read from its file now (it may have been
+/// refreshed); `None` without a file, or when it cannot be read (logged: the post then goes
+/// without one, and a USS that requires one refuses it, so it is retried).
+fn notification_token<S: Store>(service: &Service<S>) -> Option<String> {
+    let path = service.config().dss.notification_token_file.as_ref()?;
+    match std::fs::read_to_string(path) {
+        Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+        Ok(_) => {
+            tracing::warn!(path = %path.display(), "the notification token file is empty");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "reading the notification token");
+            None
+        }
+    }
+}
+
 /// The body to post: the notification itself, or the F3548 notification it stands for.
-fn body_of<S: Store>(service: &Service<S>, d: &Delivery) -> Option<(serde_json::Value, bool)> {
+fn body_of<S: Store>(service: &Service<S>, d: &Delivery) -> Option<Post> {
     match service.uss_notification(&d.notification) {
-        Ok(Some(n)) => Some((crate::dss::uss::notification_body(&n), true)),
-        Ok(None) => serde_json::to_value(&d.notification)
-            .ok()
-            .map(|b| (b, false)),
+        Ok(Some(n)) => Some(Post {
+            body: crate::dss::uss::notification_body(&n),
+            token: notification_token(service),
+            f3548: true,
+        }),
+        Ok(None) => serde_json::to_value(&d.notification).ok().map(|body| Post {
+            body,
+            token: None,
+            f3548: false,
+        }),
         Err(e) => {
             tracing::warn!(error = %e, id = d.notification.id, "rendering an F3548 notification");
             None
@@ -35,12 +66,14 @@ fn body_of<S: Store>(service: &Service<S>, d: &Delivery) -> Option<(serde_json::
     }
 }
 
-fn post(agent: &ureq::Agent, d: &Delivery, body: &serde_json::Value) -> bool {
-    match agent
+fn post(agent: &ureq::Agent, d: &Delivery, p: &Post) -> bool {
+    let mut request = agent
         .post(&d.url)
-        .header("Idempotency-Key", &d.notification.id.to_string())
-        .send_json(body)
-    {
+        .header("Idempotency-Key", &d.notification.id.to_string());
+    if let Some(t) = &p.token {
+        request = request.header("Authorization", &format!("Bearer {t}"));
+    }
+    match request.send_json(&p.body) {
         Ok(resp) => resp.status().is_success(),
         Err(e) => {
             tracing::debug!(url = %d.url, error = %e, "webhook delivery failed");
@@ -65,7 +98,7 @@ fn deliver_due<S: Store>(service: &Service<S>, agent: &ureq::Agent) -> usize {
     };
     for d in &due {
         let (ok, f3548) = match body_of(service, d) {
-            Some((body, f3548)) => (post(agent, d, &body), f3548),
+            Some(p) => (post(agent, d, &p), p.f3548),
             None => (false, false),
         };
         match service.record_delivery(d, ok) {

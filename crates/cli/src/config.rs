@@ -69,12 +69,21 @@ pub struct ServeArgs {
     /// volume) or `union` (the union of a request's volumes, as the InterUSS reference DSS).
     #[arg(long, value_name = "SCOPE", env = "DECONFLICT_DSS_KEY_SCOPE")]
     pub dss_key_scope: Option<deconflict_service::dss::KeyScope>,
+    /// File holding the access token presented (`Authorization: Bearer`) when posting F3548
+    /// notifications of native changes to USSs; read at each post, so that an outside process
+    /// can refresh it. Without it they are posted without a token.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "DECONFLICT_DSS_NOTIFICATION_TOKEN_FILE"
+    )]
+    pub dss_notification_token_file: Option<PathBuf>,
     /// Protected sites: reconfirmation, grace, probing limit.
     #[command(flatten)]
     pub protected: ProtectedArgs,
     /// TOML file with any of: data, store, delivery_lease, listen, jwt_public_keys, jwks,
     /// audience, h3_resolution, public_url, dss_require_https, dss_max_subscriptions_per_area,
-    /// dss_key_scope, ack_deadline, log_json.
+    /// dss_key_scope, dss_notification_token_file, ack_deadline, log_json.
     #[arg(long, value_name = "FILE", env = "DECONFLICT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -143,6 +152,7 @@ struct FileConfig {
     dss_require_https: bool,
     dss_max_subscriptions_per_area: Option<usize>,
     dss_key_scope: Option<String>,
+    dss_notification_token_file: Option<PathBuf>,
     ack_deadline: Option<u64>,
     #[serde(default)]
     log_json: bool,
@@ -175,6 +185,8 @@ pub struct ServeConfig {
     pub dss_max_subscriptions_per_area: usize,
     /// How the F3548 key rule matches volumes.
     pub dss_key_scope: deconflict_service::dss::KeyScope,
+    /// The token file of outgoing F3548 notifications.
+    pub dss_notification_token_file: Option<PathBuf>,
     /// How long a party has to acknowledge a notification.
     pub ack_deadline: std::time::Duration,
     /// Protected sites: reconfirmation, grace, probing limit.
@@ -276,6 +288,9 @@ impl ServeArgs {
                 (None, Some(s)) => s.parse().map_err(|e: String| anyhow::anyhow!(e))?,
                 (None, None) => deconflict_service::dss::KeyScope::default(),
             },
+            dss_notification_token_file: self
+                .dss_notification_token_file
+                .or(file.dss_notification_token_file),
             store,
             delivery_lease: std::time::Duration::from_secs(lease),
             h3_resolution,
@@ -319,6 +334,7 @@ mod tests {
             dss_require_https: false,
             dss_max_subscriptions_per_area: None,
             dss_key_scope: None,
+            dss_notification_token_file: None,
             ack_deadline: None,
             protected: ProtectedArgs::default(),
             config,

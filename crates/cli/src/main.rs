@@ -554,6 +554,7 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         dss_require_https: false,
         dss_max_subscriptions_per_area: config::DEFAULT_DSS_MAX_SUBSCRIPTIONS_PER_AREA,
         dss_key_scope: deconflict_service::dss::KeyScope::default(),
+        dss_notification_token_file: None,
         ack_deadline: Duration::from_secs(
             args.ack_deadline
                 .unwrap_or(config::DEFAULT_ACK_DEADLINE_S)

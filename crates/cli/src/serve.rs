@@ -80,6 +80,7 @@ fn service_over<S: Store>(
                 native_base_url: config.public_url.clone(),
                 max_subscriptions_per_area: config.dss_max_subscriptions_per_area,
                 key_scope: config.dss_key_scope,
+                notification_token_file: config.dss_notification_token_file.clone(),
                 ..deconflict_service::dss::DssConfig::default()
             },
             audit: Some(signer),

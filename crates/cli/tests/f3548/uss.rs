@@ -18,6 +18,7 @@ use super::*;
 struct Received {
     path: String,
     idempotency_key: Option<String>,
+    authorization: Option<String>,
     body: Value,
 }
 
@@ -45,6 +46,10 @@ async fn receive(
         path: uri.path().to_owned(),
         idempotency_key: headers
             .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        authorization: headers
+            .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
@@ -287,7 +292,11 @@ fn details_of_native_entities_within_the_disclosure(backend: Backend) {
 
 fn native_changes_are_posted_to_uss_subscribers(backend: Backend) {
     let uss = TestUss::start(0);
-    let dss = Dss::start(backend);
+    // The token deconflict presents to USSs, from a file an outside process keeps fresh.
+    let token_file = tempfile::NamedTempFile::new().expect("a temp file");
+    std::fs::write(token_file.path(), "first-token\n").expect("written");
+    let path = token_file.path().to_str().expect("a UTF-8 path");
+    let dss = Dss::start_with(backend, &["--dss-notification-token-file", path]);
     let sub = subscribe(&dss, "uss1", &uss.base, true, true);
     // A subscription that wants constraints only hears of no operation.
     let zones_only = subscribe(&dss, "uss1", &format!("{}/zones", uss.base), false, true);
@@ -297,6 +306,8 @@ fn native_changes_are_posted_to_uss_subscribers(backend: Backend) {
     let n = &got[0];
     assert_eq!(n.path, "/utm/uss/v1/operational_intents");
     assert!(n.idempotency_key.is_some());
+    assert_eq!(n.authorization.as_deref(), Some("Bearer first-token"));
+    std::fs::write(token_file.path(), "refreshed-token").expect("written");
     assert_eq!(n.body["operational_intent_id"], op.as_str());
     assert_eq!(
         n.body["subscriptions"],
@@ -316,6 +327,7 @@ fn native_changes_are_posted_to_uss_subscribers(backend: Backend) {
     assert_eq!(a.status, 200, "{}", a.text);
     let got = uss.wait_for(2);
     let n = &got[1];
+    assert_eq!(n.authorization.as_deref(), Some("Bearer refreshed-token"));
     assert_eq!(n.body["operational_intent_id"], op.as_str());
     assert!(n.body.get("operational_intent").is_none(), "{}", n.body);
     assert_eq!(n.body["subscriptions"][0]["notification_index"], 2);
@@ -361,6 +373,7 @@ fn a_failed_notification_is_retried(backend: Backend) {
         "Accepted",
     );
     let got = uss.wait_for(1);
+    assert_eq!(got[0].authorization, None, "no token file: no token");
     assert_eq!(got[0].body["operational_intent_id"], op.as_str());
     assert_eq!(
         got[0].body["subscriptions"][0]["subscription_id"],

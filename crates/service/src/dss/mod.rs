@@ -93,6 +93,10 @@ pub struct DssConfig {
     pub max_subscriptions_per_area: usize,
     /// How the key rule matches volumes (exact by default; union as the reference DSS).
     pub key_scope: KeyScope,
+    /// A file holding the access token deconflict presents when it posts notifications of
+    /// native changes to USSs (`Authorization: Bearer`), read at each post so that an outside
+    /// process can refresh it; none: posted without one. The API's deliverer reads it.
+    pub notification_token_file: Option<std::path::PathBuf>,
 }
 
 impl Default for DssConfig {
@@ -104,6 +108,7 @@ impl Default for DssConfig {
             subscription_start_tolerance: Duration::minutes(5),
             max_subscriptions_per_area: 10,
             key_scope: KeyScope::Exact,
+            notification_token_file: None,
         }
     }
 }
