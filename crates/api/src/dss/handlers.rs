@@ -35,7 +35,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, DssApiError> {
         .map_err(|e| DssApiError::BadRequest(format!("Malformed params: {e}")))
 }
 
-fn uuid(what: &str, s: &str) -> Result<Uuid, DssApiError> {
+pub(super) fn uuid(what: &str, s: &str) -> Result<Uuid, DssApiError> {
     Uuid::parse_str(s)
         .map_err(|_| DssApiError::BadRequest(format!("Invalid ID format: {what} {s:?}")))
 }

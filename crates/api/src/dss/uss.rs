@@ -8,13 +8,14 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
 use deconflict_core::{EntityId, FootprintSpec, SubscriptionIndex, VolumeSpec};
-use deconflict_service::dss::{ConstraintDetails, OirDetails, UssNotification};
+use deconflict_service::Service;
+use deconflict_service::dss::{ConstraintDetails, DssError, OirDetails, UssNotification};
 use deconflict_store::Store;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::handlers::uuid;
 use super::wire::{ConstraintReference, OperationalIntentReference, Time};
 use super::{DssApiError, DssCaller, run};
 use crate::AppState;
@@ -47,10 +48,6 @@ fn altitude(m: f64) -> Value {
     json!({"value": m, "reference": "W84", "units": "M"})
 }
 
-fn time(t: DateTime<Utc>) -> Time {
-    Time::of(t)
-}
-
 /// A `Volume4D` of a declared (or coarse) volume.
 fn volume(v: &VolumeSpec) -> Value {
     let outline = match &v.footprint {
@@ -69,8 +66,8 @@ fn volume(v: &VolumeSpec) -> Value {
     volume["altitude_upper"] = altitude(v.altitude_upper_m);
     json!({
         "volume": volume,
-        "time_start": time(v.time_start),
-        "time_end": time(v.time_end),
+        "time_start": Time::of(v.time_start),
+        "time_end": Time::of(v.time_end),
     })
 }
 
@@ -147,25 +144,36 @@ pub fn notification_body(n: &UssNotification) -> Value {
     }
 }
 
-fn entity_id(s: &str) -> Result<EntityId, DssApiError> {
-    uuid::Uuid::parse_str(s)
-        .map(EntityId)
-        .map_err(|_| DssApiError::BadRequest(format!("Invalid ID format: entity id {s:?}")))
-}
-
 const BAD: axum::http::StatusCode = axum::http::StatusCode::BAD_REQUEST;
+
+/// Runs the details use case `f` for entity `id` and answers `{key: render(details)}`.
+async fn details<S: Store, T: Send + 'static>(
+    state: AppState<S>,
+    caller: deconflict_service::Caller,
+    id: &str,
+    key: &str,
+    f: fn(&Service<S>, &deconflict_service::Caller, EntityId) -> Result<T, DssError>,
+    render: fn(&T) -> Value,
+) -> Result<Response, DssApiError> {
+    let id = EntityId(uuid("entity id", id)?);
+    let d = run(&state.service, BAD, move |s| f(s, &caller, id)).await?;
+    Ok(Json(json!({ key: render(&d) })).into_response())
+}
 
 async fn get_operational_intent<S: Store>(
     State(state): State<AppState<S>>,
     DssCaller(caller): DssCaller,
     Path(id): Path<String>,
 ) -> Result<Response, DssApiError> {
-    let id = entity_id(&id)?;
-    let d = run(&state.service, BAD, move |s| {
-        s.uss_get_operational_intent(&caller, id)
-    })
-    .await?;
-    Ok(Json(json!({ "operational_intent": operational_intent(&d) })).into_response())
+    details(
+        state,
+        caller,
+        &id,
+        "operational_intent",
+        Service::uss_get_operational_intent,
+        operational_intent,
+    )
+    .await
 }
 
 async fn get_constraint<S: Store>(
@@ -173,10 +181,13 @@ async fn get_constraint<S: Store>(
     DssCaller(caller): DssCaller,
     Path(id): Path<String>,
 ) -> Result<Response, DssApiError> {
-    let id = entity_id(&id)?;
-    let d = run(&state.service, BAD, move |s| {
-        s.uss_get_constraint(&caller, id)
-    })
-    .await?;
-    Ok(Json(json!({ "constraint": constraint(&d) })).into_response())
+    details(
+        state,
+        caller,
+        &id,
+        "constraint",
+        Service::uss_get_constraint,
+        constraint,
+    )
+    .await
 }

@@ -70,6 +70,9 @@ pub enum UssNotification {
     },
 }
 
+/// One of [`Details`]'s views.
+type DetailsOf<T> = fn(&mut Details<'_>, &dyn View, &Entity) -> Result<Option<T>, StoreError>;
+
 /// Makes the details views of native entities for one viewer.
 struct Details<'a> {
     viewer: Viewer<'a>,
@@ -169,14 +172,7 @@ impl<S: Store> Service<S> {
         id: EntityId,
     ) -> Result<OirDetails, DssError> {
         require_any(caller, &[SCOPE_STRATEGIC_COORDINATION])?;
-        check_v4("entity id", id.0)?;
-        let found = self.store.read(&mut |v| {
-            let Some(e) = v.entity(&id)? else {
-                return Ok(None);
-            };
-            Details::new(&caller.party, &self.config.dss, &self.config.disclosure).oir(v, &e)
-        })?;
-        found.ok_or_else(|| not_here("OperationalIntent", id))
+        self.details_of(caller, id, "OperationalIntent", |d, v, e| d.oir(v, e))
     }
 
     /// The details of a natively filed zone (F3548 `GET /uss/v1/constraints/{entityid}`);
@@ -190,14 +186,27 @@ impl<S: Store> Service<S> {
         id: EntityId,
     ) -> Result<ConstraintDetails, DssError> {
         require_any(caller, &[SCOPE_CONSTRAINT_PROCESSING])?;
+        self.details_of(caller, id, "Constraint", |d, v, e| d.constraint(v, e))
+    }
+
+    /// The details `view` makes of entity `id` for the caller, if any.
+    fn details_of<T>(
+        &self,
+        caller: &Caller,
+        id: EntityId,
+        what: &str,
+        view: DetailsOf<T>,
+    ) -> Result<T, DssError> {
         check_v4("entity id", id.0)?;
         let found = self.store.read(&mut |v| {
             let Some(e) = v.entity(&id)? else {
                 return Ok(None);
             };
-            Details::new(&caller.party, &self.config.dss, &self.config.disclosure).constraint(v, &e)
+            let mut details =
+                Details::new(&caller.party, &self.config.dss, &self.config.disclosure);
+            view(&mut details, v, &e)
         })?;
-        found.ok_or_else(|| not_here("Constraint", id))
+        found.ok_or_else(|| not_here(what, id))
     }
 
     /// What to post for a [`Event::UssNotified`] notification: the entity as it is now (so a
