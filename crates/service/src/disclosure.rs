@@ -328,3 +328,7 @@ fn pair(p: &VolumePair) -> PairView {
 #[cfg(test)]
 #[path = "disclosure_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "outer_box_tests.rs"]
+mod outer_box_tests;

@@ -281,6 +281,11 @@ fn marking_a_native_party_down_lifts_no_protection(backend: Backend) {
     );
     let body = expect(&a, 409);
     assert_eq!(body["missing_operational_intents"][0]["id"], op.as_str());
+    // Its managing USS is this server, which is up: the reference says so.
+    assert_eq!(
+        body["missing_operational_intents"][0]["uss_availability"],
+        "Normal"
+    );
     // A USS's own Accepted intent is still exempt when its USS is Down (the standard's rule).
     let (theirs, _) = create_oir(
         &dss,

@@ -104,3 +104,7 @@ pub(crate) fn key_pool(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "key_scope_tests.rs"]
+mod tests;

@@ -471,6 +471,20 @@ impl<'a> Viewer<'a> {
         Ok(a)
     }
 
+    /// The availability of `e`'s managing USS: its owner's for an entity filed through the DSS
+    /// API; `Normal` for a natively filed one, whose managing USS is this server (up, since it
+    /// answers), whatever an arbiter set for its party.
+    fn manager_availability(
+        &mut self,
+        view: &dyn View,
+        e: &Entity,
+    ) -> Result<Availability, StoreError> {
+        if e.dss.is_none() {
+            return Ok(Availability::Normal);
+        }
+        self.availability_of(view, &e.owner)
+    }
+
     fn base_url(&self, e: &Entity) -> String {
         e.dss.as_ref().map_or_else(
             || self.native_base_url.to_owned(),
@@ -495,7 +509,7 @@ impl<'a> Viewer<'a> {
         Ok(Some(OirView {
             id: e.id,
             manager: e.owner.clone(),
-            uss_availability: self.availability_of(view, &e.owner)?,
+            uss_availability: self.manager_availability(view, e)?,
             version: e.version,
             state,
             ovn: self.ovn(e),
@@ -519,7 +533,7 @@ impl<'a> Viewer<'a> {
         Ok(Some(ConstraintRefView {
             id: e.id,
             manager: e.owner.clone(),
-            uss_availability: self.availability_of(view, &e.owner)?,
+            uss_availability: self.manager_availability(view, e)?,
             version: e.version,
             ovn: self.ovn(e),
             time_start,
