@@ -112,36 +112,38 @@ fn subscription_states(subs: &[SubscriptionIndex]) -> Vec<Value> {
 /// The body of a notification to post (`PutOperationalIntentDetailsParameters` or
 /// `PutConstraintDetailsParameters`); the entity is omitted when it no longer exists.
 pub fn notification_body(n: &UssNotification) -> Value {
-    match n {
+    let (id_key, id, entity_key, entity, subscriptions) = match n {
         UssNotification::OperationalIntent {
             id,
             details,
             subscriptions,
-        } => {
-            let mut body = json!({
-                "operational_intent_id": id.to_string(),
-                "subscriptions": subscription_states(subscriptions),
-            });
-            if let Some(d) = details {
-                body["operational_intent"] = operational_intent(d);
-            }
-            body
-        }
+        } => (
+            "operational_intent_id",
+            id,
+            "operational_intent",
+            details.as_ref().map(operational_intent),
+            subscriptions,
+        ),
         UssNotification::Constraint {
             id,
             details,
             subscriptions,
-        } => {
-            let mut body = json!({
-                "constraint_id": id.to_string(),
-                "subscriptions": subscription_states(subscriptions),
-            });
-            if let Some(d) = details {
-                body["constraint"] = constraint(d);
-            }
-            body
-        }
+        } => (
+            "constraint_id",
+            id,
+            "constraint",
+            details.as_ref().map(constraint),
+            subscriptions,
+        ),
+    };
+    let mut body = json!({
+        id_key: id.to_string(),
+        "subscriptions": subscription_states(subscriptions),
+    });
+    if let Some(e) = entity {
+        body[entity_key] = e;
     }
+    body
 }
 
 const BAD: axum::http::StatusCode = axum::http::StatusCode::BAD_REQUEST;
