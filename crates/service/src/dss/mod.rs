@@ -599,14 +599,18 @@ pub(crate) fn dependents(
 pub(crate) fn covers(sub: &[Volume4d], volumes: &[Volume4d], altitude: bool) -> bool {
     let (start, end) = time_bounds(sub);
     volumes.iter().all(|v| {
-        v.time().start() >= start
-            && v.time().end() <= end
-            && sub.iter().any(|s| {
-                s.footprint().covers(v.footprint())
-                    && (!altitude
-                        || (s.altitude().lower_m() <= v.altitude().lower_m()
-                            && s.altitude().upper_m() >= v.altitude().upper_m()))
-            })
+        v.time().start() >= start && v.time().end() <= end && covers_space(sub, v, altitude)
+    })
+}
+
+/// Whether `v`'s footprint lies within one of `sub`'s footprints and (with `altitude`) its
+/// altitude band within that volume's band; time is not looked at.
+pub(crate) fn covers_space(sub: &[Volume4d], v: &Volume4d, altitude: bool) -> bool {
+    sub.iter().any(|s| {
+        s.footprint().covers(v.footprint())
+            && (!altitude
+                || (s.altitude().lower_m() <= v.altitude().lower_m()
+                    && s.altitude().upper_m() >= v.altitude().upper_m()))
     })
 }
 

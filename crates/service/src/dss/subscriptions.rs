@@ -10,7 +10,7 @@ use deconflict_store::{Store, StoreError, View};
 use super::oir::query_volume;
 use super::{
     ConstraintRefView, DssError, DssVolume, OirView, SUBSCRIPTION_SCOPES, Viewer, VolumeRules,
-    check_base_url, check_v4, dependents, require_any, time_bounds,
+    check_base_url, check_v4, covers_space, dependents, require_any, time_bounds,
 };
 use crate::Service;
 use crate::caller::Caller;
@@ -185,13 +185,7 @@ impl<S: Store> Service<S> {
                 for dep in dependents(&*tx, c, None)? {
                     let Some(e) = tx.entity(&dep)? else { continue };
                     let (dep_start, dep_end) = time_bounds(&e.volumes);
-                    let spatial = e.volumes.iter().all(|v| {
-                        volumes.iter().any(|s| {
-                            s.footprint().covers(v.footprint())
-                                && s.altitude().lower_m() <= v.altitude().lower_m()
-                                && s.altitude().upper_m() >= v.altitude().upper_m()
-                        })
-                    });
+                    let spatial = e.volumes.iter().all(|v| covers_space(&volumes, v, true));
                     // From the intent's start (or now, when it started before: the past is
                     // not covered anyway), with the clock-skew tolerance of a start: the
                     // standard's "must cover at least the area over which this operational
